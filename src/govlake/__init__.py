@@ -1,0 +1,1 @@
+"""govlake: the district data lake."""

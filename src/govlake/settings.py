@@ -1,0 +1,73 @@
+"""Effective configuration: environment variables (prefix ``GOVLAKE_``) over embedded defaults.
+
+With nothing set, everything runs on one machine under ``./lake``; a deployment changes only
+environment variables (see docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """One settings object for the CLI, the DAGs and the tests."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVLAKE_", extra="ignore")
+
+    lake_root: Path = Field(default_factory=lambda: Path.cwd() / "lake", description="湖根目录")
+    register_dir: Path = Field(
+        default=PROJECT_ROOT / "catalog", description="department register (资源目录登记)"
+    )
+    warehouse_path: Path | None = Field(default=None, description="analysts' DuckDB file")
+    hmac_key: SecretStr | None = Field(default=None, description="pseudonym key (overrides file)")
+    hmac_key_file: Path | None = Field(default=None, description="file holding the pseudonym key")
+    ckan_url: str = "http://127.0.0.1:5000"
+    ckan_token: SecretStr | None = None
+    duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
+
+    @property
+    def warehouse(self) -> Path:
+        return self.warehouse_path or self.lake_root / "warehouse.duckdb"
+
+    @property
+    def key_file(self) -> Path:
+        return self.hmac_key_file or self.lake_root / "_secrets" / "hmac.key"
+
+    def pseudonym_key(self) -> bytes:
+        """The HMAC key; on a fresh embedded lake one is created (0600), never in the repo."""
+        if self.hmac_key is not None:
+            return self.hmac_key.get_secret_value().encode()
+        path = self.key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.replace(tmp, path)
+        return path.read_text().strip().encode()
+
+    def shown(self) -> dict[str, str]:
+        """Effective values for ``govlake config``, secrets masked."""
+        return {
+            "lake_root": str(self.lake_root),
+            "register_dir": str(self.register_dir),
+            "warehouse": str(self.warehouse),
+            "hmac_key": "****** (GOVLAKE_HMAC_KEY)" if self.hmac_key else f"file {self.key_file}",
+            "ckan_url": self.ckan_url,
+            "ckan_token": "******" if self.ckan_token else "(not set)",
+            "duckdb_threads": str(self.duckdb_threads or "auto"),
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
