@@ -1,8 +1,10 @@
 """The lake's folder layout: one place that knows where each zone lives.
 
     landing/<dept>/<resource>/<YYYY-MM-DD>/<file>   department drop zone (前置交换区), read-only to us
-    raw/<resource>/batch_date=<date>/part-<batch>.parquet   typed, audited, restricted zone
-    quarantine/<resource>/batch_date=<date>/…       rows the quality gate rejected, with reasons
+    raw/<resource>/batch_date=<date>/part-<batch>.parquet   as delivered + audit columns (restricted)
+    accepted/<resource>/batch_date=<date>/part-<batch>.parquet  rows that passed the quality gate
+    quarantine/<resource>/batch_date=<date>/part-<batch>.parquet  rows it rejected, with reasons
+    quality_results/<resource>/<batch>.parquet        one row per expectation per validated batch
     manifest/<resource>/<entry>.json                 one row per landing file ever seen
     curated/…                                        dbt's Parquet outputs
     exchange/<dept>/…                                granted deliveries (outbox)
@@ -34,8 +36,14 @@ class Lake:
     def raw_partition(self, resource: str, batch_date: str) -> Path:
         return self.raw(resource) / f"batch_date={batch_date}"
 
+    def accepted(self, resource: str) -> Path:
+        return self.root / "accepted" / resource
+
     def quarantine(self, resource: str) -> Path:
         return self.root / "quarantine" / resource
+
+    def quality_results(self, resource: str) -> Path:
+        return self.root / "quality_results" / resource
 
     def manifest(self, resource: str) -> Path:
         return self.root / "manifest" / resource
