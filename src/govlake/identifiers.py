@@ -15,7 +15,9 @@ from pathlib import Path
 
 from stdnum.cn import ric, uscc
 
-DIVISION_CODES_FILE = Path(__file__).resolve().parents[2] / "catalog/reference/gb2260_division_codes.tsv"
+DIVISION_CODES_FILE = (
+    Path(__file__).resolve().parents[2] / "catalog/reference/gb2260_division_codes.tsv"
+)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _FULLWIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"Ｘ": "X", "ｘ": "X"})
 

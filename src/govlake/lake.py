@@ -1,13 +1,13 @@
 """The lake's folder layout: one place that knows where each zone lives.
 
-    landing/<dept>/<resource>/<YYYY-MM-DD>/<file>   department drop zone (前置交换区), read-only to us
-    raw/<resource>/batch_date=<date>/part-<batch>.parquet   as delivered + audit columns (restricted)
-    accepted/<resource>/batch_date=<date>/part-<batch>.parquet  rows that passed the quality gate
-    quarantine/<resource>/batch_date=<date>/part-<batch>.parquet  rows it rejected, with reasons
-    quality_results/<resource>/<batch>.parquet        one row per expectation per validated batch
-    manifest/<resource>/<entry>.json                 one row per landing file ever seen
-    curated/…                                        dbt's Parquet outputs
-    exchange/<dept>/…                                granted deliveries (outbox)
+landing/<dept>/<resource>/<YYYY-MM-DD>/<file>   department drop zone (前置交换区), read-only to us
+raw/<resource>/batch_date=<date>/part-<batch>.parquet   as delivered + audit columns (restricted)
+accepted/<resource>/batch_date=<date>/part-<batch>.parquet  rows that passed the quality gate
+quarantine/<resource>/batch_date=<date>/part-<batch>.parquet  rows it rejected, with reasons
+quality_results/<resource>/<batch>.parquet        one row per expectation per validated batch
+manifest/<resource>/<entry>.json                 one row per landing file ever seen
+curated/…                                        dbt's Parquet outputs
+exchange/<dept>/…                                granted deliveries (outbox)
 """
 
 from __future__ import annotations

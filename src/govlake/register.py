@@ -271,22 +271,22 @@ class Register:
 
 
 def _pydantic_message(path: Path, data: dict, err: ValidationError) -> str:
+    """Turn pydantic's locations into 'resource X / field Y / attribute' for people."""
     lines = [f"{path}: invalid register entry"]
     for e in err.errors():
-        loc = list(e["loc"])
-        where = []
+        where: list[str] = []
         node: object = data
-        for part in loc:
+        for part in e["loc"]:
             if isinstance(node, dict):
                 node = node.get(part)
             elif isinstance(node, list) and isinstance(part, int) and part < len(node):
                 node = node[part]
             else:
                 node = None
-            if isinstance(node, dict) and "id" in node and part != loc[-1]:
-                where.append(f"resource {node['id']}")
-            elif isinstance(node, dict) and "name" in node and "label" in node:
-                where.append(f"field {node['name']}")
+            if isinstance(node, dict) and "label" in node:
+                where.append(f"field {node.get('name')}")
+            elif isinstance(node, dict) and "fields" in node:
+                where.append(f"resource {node.get('id')}")
             elif not isinstance(part, int):
                 where.append(str(part))
         lines.append(f"  {' / '.join(where) or '(top)'}: {e['msg']}")
