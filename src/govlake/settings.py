@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     warehouse_path: Path | None = Field(default=None, description="analysts' DuckDB file")
     hmac_key: SecretStr | None = Field(default=None, description="pseudonym key (overrides file)")
     hmac_key_file: Path | None = Field(default=None, description="file holding the pseudonym key")
+    airflow_home: Path = Field(
+        default_factory=lambda: Path.cwd() / "var" / "airflow",
+        description="in-process Airflow's home (SQLite metadata, logs) for the embedded mode",
+    )
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_token: SecretStr | None = None
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
@@ -61,6 +65,7 @@ class Settings(BaseSettings):
             "lake_root": str(self.lake_root),
             "register_dir": str(self.register_dir),
             "warehouse": str(self.warehouse),
+            "airflow_home": str(self.airflow_home),
             "hmac_key": "****** (GOVLAKE_HMAC_KEY)" if self.hmac_key else f"file {self.key_file}",
             "ckan_url": self.ckan_url,
             "ckan_token": "******" if self.ckan_token else "(not set)",

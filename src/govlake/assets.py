@@ -1,0 +1,17 @@
+"""Airflow Assets of the lake: how DAGs chain by data (data-aware scheduling), not by time."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+
+def accepted_asset(resource_id: str) -> Asset:
+    """Updated when a resource's new batch passed the quality gate."""
+    return Asset(
+        name=f"accepted__{resource_id}", uri=f"govlake://lake/accepted/{resource_id}", group="lake"
+    )
+
+
+def warehouse_asset(layer: str) -> Asset:
+    """Updated when dbt rebuilt a warehouse layer (base, thematic, open, catalogue)."""
+    return Asset(name=f"warehouse__{layer}", uri=f"govlake://warehouse/{layer}", group="warehouse")

@@ -1,0 +1,258 @@
+"""``govlake``: one command line for every stage; each subcommand calls the same functions the
+DAGs call. Heavy imports (Airflow, dbt, GX) happen inside the command that needs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="govlake — 石景山区 data lake, shared exchange and open-data publisher.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=not console.is_terminal,
+    )
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def config() -> None:
+    """Show the effective configuration (environment over embedded defaults; secrets masked)."""
+    from govlake.settings import get_settings
+
+    table = Table("setting", "value", title="govlake configuration")
+    for key, value in get_settings().shown().items():
+        table.add_row(key, value)
+    console.print(table)
+
+
+@app.command()
+def sample(
+    scale: Annotated[str, typer.Option(help="tiny | district | city")] = "tiny",
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same files")] = 42,
+    defect_rate: Annotated[float, typer.Option(help="share of rows with an injected defect")] = 0.02,
+    batch_date: Annotated[str | None, typer.Option("--date", help="landing date YYYY-MM-DD")] = None,
+) -> None:
+    """Write synthetic department extracts into the landing zone (never real personal data)."""
+    from govlake.sample import generate
+    from govlake.settings import get_settings
+
+    day = dt.date.fromisoformat(batch_date) if batch_date else dt.date.today()
+    with _progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def report(name: str, rows: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(name, total=None)
+            bar.update(tasks[name], completed=rows)
+
+        result = generate(
+            get_settings().lake_root,
+            scale=scale,
+            seed=seed,
+            defect_rate=defect_rate,
+            batch_date=day,
+            progress=report,
+        )
+    table = Table("resource", "rows", title=f"sample {scale} seed={seed} → {day}")
+    for name, rows in sorted(result.rows.items()):
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"{result.defects:,} defects injected, recorded in {result.defects_path}")
+
+
+def _resources(names: list[str] | None) -> list[str]:
+    from govlake.register import RegisterError, load_register
+
+    try:
+        register = load_register()
+        return [register.resource(n).id for n in names] if names else sorted(register.resources)
+    except RegisterError as exc:
+        _fail(str(exc))
+        return []
+
+
+@app.command()
+def ingest(
+    resources: Annotated[list[str] | None, typer.Argument(help="resource ids (default: all)")] = None,
+    retry_rejected: Annotated[bool, typer.Option(help="try rejected files again")] = False,
+) -> None:
+    """Landing → raw → quality gate, without a scheduler (what each ingest DAG runs)."""
+    from govlake.pipeline import gate_step, ingest_step, verdict
+
+    problems: list[str] = []
+    table = Table("resource", "new batches", "rows in", "accepted rows", "problems")
+    with _progress() as bar:
+        todo = _resources(resources)
+        task = bar.add_task("ingest", total=len(todo))
+        for rid in todo:
+            bar.update(task, description=f"ingest {rid}")
+            ingested = ingest_step(rid, retry_rejected=retry_rejected)
+            gated = gate_step(rid)
+            found = verdict(ingested, gated)
+            problems += found
+            table.add_row(
+                rid, str(len(ingested["batches"])), f"{ingested['rows']:,}",
+                f"{gated['rows']:,}", str(len(found)) if found else "",
+            )  # fmt: skip
+            bar.advance(task)
+    console.print(table)
+    if problems:
+        _fail("\n".join(problems))
+
+
+@app.command()
+def status(
+    resources: Annotated[list[str] | None, typer.Argument(help="resource ids (default: all)")] = None,
+) -> None:
+    """Every landing file the lake has seen, with its status (the manifest)."""
+    from govlake.ingest import read_manifest
+
+    table = Table("resource", "file", "status", "rows", "sha256", "reason", title="manifest")
+    for rid in _resources(resources):
+        for e in sorted(read_manifest(rid), key=lambda e: e["path"]):
+            table.add_row(
+                rid, e["path"], e["status"], str(e.get("rows") or ""), e["sha256"][:12],
+                (e.get("reason") or "")[:80],
+            )  # fmt: skip
+    console.print(table)
+
+
+@app.command()
+def quality(
+    resource: Annotated[str | None, typer.Argument(help="resource id (default: all)")] = None,
+) -> None:
+    """Re-validate the latest batches and print the quality summary."""
+    from govlake.quality import revalidate, summarise
+
+    revalidate(resource)
+    rows = summarise(resource)
+    if not rows:
+        _fail("no validated batch yet: run `govlake ingest` first")
+    table = Table(*rows[0].keys(), title="quality")
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+@app.command()
+def build(
+    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt selector")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental models")] = False,
+) -> None:
+    """dbt build of the warehouse (staging → base → thematic → open → catalogue)."""
+    from govlake.transform import build as run_build
+
+    with console.status("dbt build"):
+        result = run_build(select, full_refresh=full_refresh)
+    console.print(result.message)
+    if not result.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sql(
+    command: Annotated[str | None, typer.Option("-c", help="run one query and exit")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    output: Annotated[Path | None, typer.Option("-o", help="write the result to a file")] = None,
+) -> None:
+    """SQL over the warehouse, read-only, pseudonymous keys only (analysts)."""
+    from govlake.transform import run_sql, sql_shell
+
+    if command is None:
+        sql_shell(console)
+        return
+    try:
+        text = run_sql(command, fmt=fmt, output=output)
+    except Exception as exc:  # the query's own error is the message the analyst needs
+        _fail(f"{type(exc).__name__}: {exc}")
+    if text:
+        console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def run(
+    scale: Annotated[str, typer.Option(help="sample scale when the landing zone is empty")] = "tiny",
+    seed: Annotated[int, typer.Option(help="sample seed")] = 42,
+) -> None:
+    """The main job on embedded defaults: sample (if landing is empty) → Airflow DAGs in-process
+    (ingest + quality gate per resource, then the dbt build) → summary."""
+    from govlake import airflow_local
+    from govlake.lake import Lake
+    from govlake.settings import get_settings
+
+    settings = get_settings()
+    lake = Lake(settings.lake_root)
+    if not any(lake.landing_root.glob("*/*/*/*")):
+        console.print(f"landing zone {lake.landing_root} is empty: generating the {scale} sample")
+        sample(scale=scale, seed=seed, defect_rate=0.02, batch_date=None)
+    airflow_local.configure(settings.airflow_home)
+    with console.status("starting Airflow (SQLite, in-process)"):
+        airflow_local.migrate()
+        bag = airflow_local.dagbag()
+    if bag.import_errors:
+        _fail(f"DAG import errors: {bag.import_errors}")
+    outcomes = []
+    ingest_ids = sorted(d for d in bag.dag_ids if d.startswith("ingest__"))
+    with _progress() as bar:
+        task = bar.add_task("DAGs", total=len(ingest_ids) + 1)
+        for dag_id in [*ingest_ids, "build"]:
+            bar.update(task, description=dag_id)
+            outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
+            bar.advance(task)
+    _summary(lake, outcomes)
+    if not all(o.ok for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _summary(lake, outcomes) -> None:
+    from govlake.ingest import read_manifest
+
+    table = Table("DAG", "state", "files", "rows delivered", "accepted", "quarantined", "held",
+                  title="govlake run")  # fmt: skip
+    for o in outcomes:
+        rid = o.dag_id.removeprefix("ingest__")
+        entries = read_manifest(rid) if o.dag_id.startswith("ingest__") else []
+        state = "[green]success" if o.ok else f"[red]{o.state} ({', '.join(o.failed_tasks)})"
+        table.add_row(
+            o.dag_id, state, str(len(entries)) if entries else "",
+            _sum(entries, "rows"), _sum(entries, "accepted_rows"), _sum(entries, "quarantined_rows"),
+            str(sum(e["status"] == "held" for e in entries)) if entries else "",
+        )  # fmt: skip
+    console.print(table)
+    console.print(f"lake: {lake.root}")
+
+
+def _sum(entries: list[dict], key: str) -> str:
+    return f"{sum(e.get(key) or 0 for e in entries):,}" if entries else ""
+
+
+def main() -> None:
+    app(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

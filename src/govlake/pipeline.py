@@ -1,0 +1,60 @@
+"""The pipeline's stages as plain functions: the DAGs, the CLI and the tests all call these.
+
+Each stage is idempotent and returns a JSON-able summary (it travels through XCom); failures of
+the *data* (an unreadable file, a held batch) are reported in the summary and turned into a
+failed task by ``verdict``, so one bad file never stops the good ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class StageSummary:
+    resource: str
+    batches: list[str] = field(default_factory=list)  # batch ids that moved forward
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)  # one clear line per failed file/batch
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def ingest_step(resource_id: str, *, retry_rejected: bool = False) -> dict:
+    """Landing → raw for every pending file of one resource."""
+    from govlake.ingest import ingest_resource
+
+    report = ingest_resource(resource_id, retry_rejected=retry_rejected)
+    summary = StageSummary(resource_id)
+    for r in report.results:
+        if r.status == "ingested":
+            summary.batches.append(r.batch_id)
+            summary.rows += r.rows
+        elif r.status == "rejected":
+            summary.problems.append(f"{resource_id}: rejected {r.path}: {r.reason}")
+    return summary.to_dict()
+
+
+def gate_step(resource_id: str) -> dict:
+    """Raw → accepted/quarantine for every batch still waiting for the quality gate."""
+    from govlake.ingest import read_manifest
+    from govlake.quality import validate_batch
+
+    summary = StageSummary(resource_id)
+    waiting = sorted(
+        {e["batch_id"] for e in read_manifest(resource_id) if e.get("status") == "ingested"}
+    )
+    for batch_id in waiting:
+        result = validate_batch(resource_id, batch_id)
+        if result.held:
+            summary.problems.append(result.message)
+        else:
+            summary.batches.append(batch_id)
+            summary.rows += result.accepted
+    return summary.to_dict()
+
+
+def verdict(*summaries: dict | None) -> list[str]:
+    """All problems of a run, in order; the caller fails the run when there are any."""
+    return [p for s in summaries if s for p in s.get("problems", [])]
