@@ -63,7 +63,8 @@ def ingest_dag(resource_id: str, department: str, name: str, cycle: UpdateCycle)
             from govlake.pipeline import verdict as collect
 
             problems = collect(
-                ti.xcom_pull(task_ids="ingest"), ti.xcom_pull(task_ids="quality_gate", key="summary")
+                ti.xcom_pull(task_ids="ingest"),
+                ti.xcom_pull(task_ids="quality_gate", key="summary"),
             )
             if problems:
                 raise AirflowFailException("\n".join(problems))

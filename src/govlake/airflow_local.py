@@ -60,5 +60,7 @@ def run_dag(dag) -> DagRunOutcome:
     """Run one DAG to completion in this process (``dag.test()``), quietly."""
     logging.getLogger("airflow").setLevel(logging.WARNING)
     run = dag.test()
-    failed = [ti.task_id for ti in run.get_task_instances() if ti.state in ("failed", "upstream_failed")]
+    failed = [
+        ti.task_id for ti in run.get_task_instances() if ti.state in ("failed", "upstream_failed")
+    ]
     return DagRunOutcome(dag.dag_id, str(run.state), failed)

@@ -53,8 +53,12 @@ def config() -> None:
 def sample(
     scale: Annotated[str, typer.Option(help="tiny | district | city")] = "tiny",
     seed: Annotated[int, typer.Option(help="random seed: same seed, same files")] = 42,
-    defect_rate: Annotated[float, typer.Option(help="share of rows with an injected defect")] = 0.02,
-    batch_date: Annotated[str | None, typer.Option("--date", help="landing date YYYY-MM-DD")] = None,
+    defect_rate: Annotated[
+        float, typer.Option(help="share of rows with an injected defect")
+    ] = 0.02,
+    batch_date: Annotated[
+        str | None, typer.Option("--date", help="landing date YYYY-MM-DD")
+    ] = None,
 ) -> None:
     """Write synthetic department extracts into the landing zone (never real personal data)."""
     from govlake.sample import generate
@@ -97,7 +101,9 @@ def _resources(names: list[str] | None) -> list[str]:
 
 @app.command()
 def ingest(
-    resources: Annotated[list[str] | None, typer.Argument(help="resource ids (default: all)")] = None,
+    resources: Annotated[
+        list[str] | None, typer.Argument(help="resource ids (default: all)")
+    ] = None,
     retry_rejected: Annotated[bool, typer.Option(help="try rejected files again")] = False,
 ) -> None:
     """Landing → raw → quality gate, without a scheduler (what each ingest DAG runs)."""
@@ -126,7 +132,9 @@ def ingest(
 
 @app.command()
 def status(
-    resources: Annotated[list[str] | None, typer.Argument(help="resource ids (default: all)")] = None,
+    resources: Annotated[
+        list[str] | None, typer.Argument(help="resource ids (default: all)")
+    ] = None,
 ) -> None:
     """Every landing file the lake has seen, with its status (the manifest)."""
     from govlake.ingest import read_manifest
@@ -195,7 +203,9 @@ def sql(
 
 @app.command()
 def run(
-    scale: Annotated[str, typer.Option(help="sample scale when the landing zone is empty")] = "tiny",
+    scale: Annotated[
+        str, typer.Option(help="sample scale when the landing zone is empty")
+    ] = "tiny",
     seed: Annotated[int, typer.Option(help="sample seed")] = 42,
 ) -> None:
     """The main job on embedded defaults: sample (if landing is empty) → Airflow DAGs in-process
@@ -239,7 +249,8 @@ def _summary(lake, outcomes) -> None:
         state = "[green]success" if o.ok else f"[red]{o.state} ({', '.join(o.failed_tasks)})"
         table.add_row(
             o.dag_id, state, str(len(entries)) if entries else "",
-            _sum(entries, "rows"), _sum(entries, "accepted_rows"), _sum(entries, "quarantined_rows"),
+            _sum(entries, "rows"), _sum(entries, "accepted_rows"),
+            _sum(entries, "quarantined_rows"),
             str(sum(e["status"] == "held" for e in entries)) if entries else "",
         )  # fmt: skip
     console.print(table)
