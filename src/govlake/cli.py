@@ -188,10 +188,10 @@ def sql(
     output: Annotated[Path | None, typer.Option("-o", help="write the result to a file")] = None,
 ) -> None:
     """SQL over the warehouse, read-only, pseudonymous keys only (analysts)."""
-    from govlake.transform import run_sql, sql_shell
+    from govlake.transform import run_sql
 
     if command is None:
-        sql_shell(console)
+        _shell(run_sql)
         return
     try:
         text = run_sql(command, fmt=fmt, output=output)
@@ -199,6 +199,26 @@ def sql(
         _fail(f"{type(exc).__name__}: {exc}")
     if text:
         console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _shell(run_sql) -> None:
+    """A small REPL: statements end with ';', ``.quit`` or end-of-input leaves."""
+    console.print("govlake sql — read-only warehouse; end statements with ';', .quit to leave")
+    buffer: list[str] = []
+    while True:
+        try:
+            line = input("govlake> " if not buffer else "    ...> ")
+        except EOFError:
+            break
+        if not buffer and line.strip() in {".quit", ".exit"}:
+            break
+        buffer.append(line)
+        if line.rstrip().endswith(";"):
+            query, buffer = "\n".join(buffer), []
+            try:
+                console.print(run_sql(query, fmt="table"), highlight=False, markup=False)
+            except Exception as exc:  # show the error and keep the session
+                err.print(f"[red]{type(exc).__name__}:[/] {exc}", highlight=False)
 
 
 @app.command()
