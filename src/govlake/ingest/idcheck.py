@@ -71,7 +71,7 @@ def _credit_codes_bad(m: np.ndarray, today: dt.date) -> np.ndarray:
     v = _USCC_VALUE[m]
     bad = (v < 0).any(axis=1)
     bad |= ~((m[:, 2:8] >= 48) & (m[:, 2:8] <= 57)).all(axis=1)
-    expected = (-(np.where(v < 0, 0, v[:, :17]) * _USCC_WEIGHTS).sum(axis=1)) % 31
+    expected = (-(np.maximum(v[:, :17], 0) * _USCC_WEIGHTS).sum(axis=1)) % 31
     return bad | (expected != v[:, 17])
 
 

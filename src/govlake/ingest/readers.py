@@ -153,7 +153,7 @@ def read_xlsx(path: Path, data: bytes) -> Extract:
             "select * from read_xlsx(?, header = true, all_varchar = true, stop_at_empty = false)",
             [str(path)],
         )
-        table = reader.fetch_arrow_table()
+        table = reader.to_arrow_table()
     except Exception as exc:  # duckdb raises several error types for broken workbooks
         raise Rejected(f"not a readable workbook: {exc}") from None
     finally:
