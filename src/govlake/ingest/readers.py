@@ -112,9 +112,8 @@ def read_csv(data: bytes) -> Extract:
     """Comma-separated, header in the first row; pyarrow parses in parallel."""
     _check_not_empty(data)
     utf8, encoding = to_utf8(data)
-    first = utf8.split(b"\n", 1)[0].decode("utf-8")
-    headers = next(csv.reader([first.rstrip("\r")]), [])
-    rest = utf8[len(first) + 1 :] if b"\n" in utf8 else b""
+    first, _, rest = utf8.partition(b"\n")
+    headers = next(csv.reader([first.decode("utf-8").rstrip("\r")]), [])
     if not rest.strip():
         raise Rejected(f"header only, no data rows (header: {', '.join(headers)})")
     names = [f"c{i}" for i in range(len(headers))]
