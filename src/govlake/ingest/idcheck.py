@@ -46,32 +46,41 @@ def _matrix(values: pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[off[0] : off[-1]].reshape(-1, 18)
 
 
-def _number(m: np.ndarray) -> np.ndarray:
-    return ((m.astype(np.int64) - 48) * 10 ** np.arange(m.shape[1] - 1, -1, -1)).sum(axis=1)
+def _number(d: np.ndarray) -> np.ndarray:
+    """Decimal value of digit columns (garbage for non-digits; those rows fail anyway)."""
+    return d @ (10 ** np.arange(d.shape[1] - 1, -1, -1, dtype=np.int64))
+
+
+@lru_cache(maxsize=1)
+def _division_table() -> np.ndarray:
+    table = np.zeros(1_000_000, dtype=bool)
+    table[_division_array()] = True
+    return table
 
 
 def _citizen_ids_bad(m: np.ndarray, today: dt.date) -> np.ndarray:
-    digits = (m >= 48) & (m <= 57)
-    bad = ~digits[:, :17].all(axis=1) | ~(digits[:, 17] | (m[:, 17] == ord("X")))
-    d = np.where(digits, m.astype(np.int64) - 48, 0)
-    bad |= ~np.isin(_number(np.where(digits[:, :6], m[:, :6], 48)), _division_array())
-    year, month, day = _number(m[:, 6:10]), _number(m[:, 10:12]), _number(m[:, 12:14])
+    d = m.astype(np.int64) - 48
+    digits = (d >= 0) & (d <= 9)
+    x = m[:, 17] == ord("X")
+    bad = ~digits[:, :17].all(axis=1) | ~(digits[:, 17] | x)
+    division = np.clip(_number(d[:, :6]), 0, 999_999)
+    bad |= ~_division_table()[division]
+    year, month, day = _number(d[:, 6:10]), _number(d[:, 10:12]), _number(d[:, 12:14])
     month_ok = (month >= 1) & (month <= 12)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     dim = _DAYS[np.where(month_ok, month, 0)] + ((month == 2) & leap)
     ymd = year * 10000 + month * 100 + day
     bad |= ~month_ok | (day < 1) | (day > dim)
     bad |= (ymd < 18800101) | (ymd > int(today.strftime("%Y%m%d")))
-    expected = (12 - (d[:, :17] * _RIC_WEIGHTS).sum(axis=1) % 11) % 11
-    got = np.where(m[:, 17] == ord("X"), 10, d[:, 17])
-    return bad | (expected != got)
+    expected = (12 - (d[:, :17] @ _RIC_WEIGHTS) % 11) % 11
+    return bad | (expected != np.where(x, 10, d[:, 17]))
 
 
 def _credit_codes_bad(m: np.ndarray, today: dt.date) -> np.ndarray:
     v = _USCC_VALUE[m]
     bad = (v < 0).any(axis=1)
     bad |= ~((m[:, 2:8] >= 48) & (m[:, 2:8] <= 57)).all(axis=1)
-    expected = (-(np.maximum(v[:, :17], 0) * _USCC_WEIGHTS).sum(axis=1)) % 31
+    expected = (-(np.maximum(v[:, :17], 0) @ _USCC_WEIGHTS)) % 31
     return bad | (expected != v[:, 17])
 
 

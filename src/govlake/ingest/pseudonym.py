@@ -49,14 +49,14 @@ def hmac_hex(normalised: pa.Array, key: bytes) -> pa.Array:
     present = pc.fill_null(pc.greater(pc.binary_length(normalised), 0), False)
     todo = normalised.filter(present)
 
-    def one(value: str) -> bytes:
+    def one(value: bytes) -> bytes:
         h = inner()
-        h.update(value.encode())
+        h.update(value)
         o = outer()
         o.update(h.digest())
         return o.digest()
 
-    digests = b"".join(one(v) for v in todo.to_pylist())
+    digests = b"".join(map(one, todo.cast(pa.binary()).to_pylist()))
     hexed = pa.py_buffer(digests.hex().encode())
     offsets = pa.py_buffer(np.arange(0, 64 * len(todo) + 1, 64, dtype=np.int32).tobytes())
     dense = pa.Array.from_buffers(pa.string(), len(todo), [None, offsets, hexed])

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -62,53 +64,107 @@ def map_columns(headers: list[str], resource: Resource) -> dict[str, int]:
     return found
 
 
-def build_table(
-    extract: Extract,
+ROW_GROUP = 131_072  # rows per chunk and per Parquet row group (DuckDB uses 122,880)
+
+
+def raw_schema(resource: Resource) -> pa.Schema:
+    """The raw contract's columns and types for one resource."""
+    keys = [f.pseudonym_column for f in resource.fields if f.pseudonymised]
+    return pa.schema(
+        [(f.name, pa.string()) for f in resource.fields]
+        + [(k, pa.string()) for k in keys]
+        + [
+            ("_batch_id", pa.string()),
+            ("_source_file", pa.string()),
+            ("_source_row", pa.int64()),
+            ("_ingested_at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+
+
+def _chunk(
+    columns: dict[str, pa.ChunkedArray | pa.Array | None],
     resource: Resource,
+    rows: pa.Array,
     *,
     key: bytes,
-    batch_id: str,
-    source_file: str,
-    ingested_at: dt.datetime,
-) -> tuple[pa.Table, dict[str, int]]:
-    """The raw table and the count of invalid identifiers per checked field."""
-    found = map_columns(extract.headers, resource)
-    n = extract.table.num_rows
-    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    audit: tuple[str, str, dt.datetime],
+    invalid: dict[str, int],
+) -> pa.Table:
+    """One slice of the raw table; adds this slice's invalid identifiers to ``invalid``."""
+    n = len(rows)
+    out: dict[str, pa.Array | pa.ChunkedArray] = {}
+    keys: dict[str, pa.Array] = {}
     for f in resource.fields:
-        i = found.get(f.name)
-        columns[f.name] = extract.table.column(i) if i is not None else pa.nulls(n, pa.string())
-    invalid: dict[str, int] = {}
-    for f in resource.fields:
-        if f.format not in CHECKED_FORMATS and not f.pseudonymised:
-            continue
-        if f.name not in found:
+        col = columns[f.name]
+        out[f.name] = col if col is not None else pa.nulls(n, pa.string())
+        if col is None:
             if f.pseudonymised:
-                columns[f.pseudonym_column] = pa.nulls(n, pa.string())
+                keys[f.pseudonym_column] = pa.nulls(n, pa.string())
             continue
-        normalised = normalise_array(columns[f.name])
-        if f.format in CHECKED_FORMATS:
-            invalid[f.name] = count_invalid(normalised, CHECKED_FORMATS[f.format])
-        if f.pseudonymised:
-            columns[f.pseudonym_column] = hmac_hex(normalised, key)
-    keys = [f.pseudonym_column for f in resource.fields if f.pseudonymised]
-    ordered = {f.name: columns[f.name] for f in resource.fields} | {k: columns[k] for k in keys}
-    rows = extract.source_rows
-    if rows is None:
-        rows = pa.array(range(1, n + 1), pa.int64())
-    ordered |= {
+        if f.format in CHECKED_FORMATS or f.pseudonymised:
+            normalised = normalise_array(col)
+            if f.format in CHECKED_FORMATS:
+                invalid[f.name] += count_invalid(normalised, CHECKED_FORMATS[f.format])
+            if f.pseudonymised:
+                keys[f.pseudonym_column] = hmac_hex(normalised, key)
+    batch_id, source_file, ingested_at = audit
+    out |= keys
+    out |= {
         "_batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
         "_source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
         "_source_row": rows,
         "_ingested_at": pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), n),
     }
-    return pa.table(ordered), invalid
+    return pa.table(out, schema=raw_schema(resource))
 
 
-def write_parquet(table: pa.Table, target: Path) -> None:
-    """Atomic write: a temp file beside the target, renamed only when complete."""
+def write_raw(
+    extract: Extract,
+    resource: Resource,
+    target: Path,
+    *,
+    key: bytes,
+    batch_id: str,
+    source_file: str,
+    ingested_at: dt.datetime,
+) -> tuple[int, dict[str, int]]:
+    """Write the raw part atomically; returns rows written and invalid identifiers per field.
+
+    Chunks are pipelined: while a writer thread encodes row group k (pyarrow releases the
+    GIL), the main thread computes pseudonyms for k+1 (Python-bound), so the two overlap.
+    """
+    found = map_columns(extract.headers, resource)
+    n = extract.table.num_rows
+    rows = extract.source_rows
+    if rows is None:
+        rows = pa.array(np.arange(1, n + 1, dtype=np.int64))
+    invalid = {
+        f.name: 0 for f in resource.fields if f.format in CHECKED_FORMATS and f.name in found
+    }
+    audit = (batch_id, source_file, ingested_at)
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="snappy")
+        writer = pq.ParquetWriter(tmp, raw_schema(resource), compression="snappy")
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                pending = None
+                for start in range(0, max(n, 1), ROW_GROUP):
+                    length = min(ROW_GROUP, n - start)
+                    cols = {
+                        f.name: extract.table.column(found[f.name]).slice(start, length)
+                        if f.name in found else None
+                        for f in resource.fields
+                    }  # fmt: skip
+                    table = _chunk(cols, resource, rows.slice(start, length), key=key,
+                                   audit=audit, invalid=invalid)  # fmt: skip
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
+                if pending is not None:
+                    pending.result()
+        finally:
+            writer.close()
+    return n, invalid
 
 
 def sweep_leftovers(folder: Path) -> None:

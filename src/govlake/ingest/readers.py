@@ -53,6 +53,11 @@ def _line_of(data: bytes, offset: int) -> int:
 
 def detect_encoding(data: bytes) -> str:
     """UTF-8 BOM → utf-8-sig; strict UTF-8; else GB18030; else reject with offset and line."""
+    return _decode(data)[1]
+
+
+def _decode(data: bytes) -> tuple[bytes, str]:
+    """UTF-8 bytes without BOM and the delivered encoding; each codec runs at most once."""
     if data.startswith(BOM):
         try:
             data[3:].decode("utf-8")
@@ -62,15 +67,14 @@ def detect_encoding(data: bytes) -> str:
                 f"wrong encoding: starts with a UTF-8 BOM but byte 0x{data[off]:02x} at offset "
                 f"{off} (line {_line_of(data, off)}) is not valid UTF-8"
             ) from None
-        return "utf-8-sig"
+        return data[3:], "utf-8-sig"
     try:
         data.decode("utf-8")
-        return "utf-8"
+        return data, "utf-8"
     except UnicodeDecodeError as exc:
         utf8_off = exc.start
     try:
-        data.decode("gb18030")
-        return "gb18030"
+        return data.decode("gb18030").encode("utf-8"), "gb18030"
     except UnicodeDecodeError as exc:
         off = exc.start
         raise Rejected(
@@ -82,16 +86,11 @@ def detect_encoding(data: bytes) -> str:
 
 def to_utf8(data: bytes) -> tuple[bytes, str]:
     """The file's bytes as UTF-8 without BOM, and the encoding they were delivered in."""
-    encoding = detect_encoding(data)
-    if encoding == "utf-8-sig":
-        return data[3:], encoding
-    if encoding == "gb18030":
-        return data.decode("gb18030").encode("utf-8"), encoding
-    return data, encoding
+    return _decode(data)
 
 
 def _check_not_empty(data: bytes) -> None:
-    if not data.strip():
+    if not data or data.isspace():
         raise Rejected("empty file (0 bytes)" if not data else "empty file (only whitespace)")
 
 
@@ -114,7 +113,7 @@ def read_csv(data: bytes) -> Extract:
     utf8, encoding = to_utf8(data)
     first, _, rest = utf8.partition(b"\n")
     headers = next(csv.reader([first.decode("utf-8").rstrip("\r")]), [])
-    if not rest.strip():
+    if not rest or rest.isspace():
         raise Rejected(f"header only, no data rows (header: {', '.join(headers)})")
     names = [f"c{i}" for i in range(len(headers))]
     try:

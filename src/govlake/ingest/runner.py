@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from govlake.ingest import manifest
-from govlake.ingest.raw import build_table, sweep_leftovers, write_parquet
+from govlake.ingest.raw import sweep_leftovers, write_raw
 from govlake.ingest.readers import Rejected, read_file
 from govlake.lake import Lake
 from govlake.register import Register, Resource
@@ -189,18 +189,17 @@ def ingest_file(
     try:
         extract = read_file(path, data)
         del data
-        table, invalid = build_table(
-            extract, res, key=settings.pseudonym_key(), batch_id=batch_id,
+        target = lake.raw_partition(res.id, batch_date) / f"part-{batch_id}.parquet"
+        sweep_leftovers(target.parent)
+        rows, invalid = write_raw(
+            extract, res, target, key=settings.pseudonym_key(), batch_id=batch_id,
             source_file=rel, ingested_at=ingested_at,
         )  # fmt: skip
     except Rejected as exc:
         return finish("rejected", str(exc))
-    target = lake.raw_partition(res.id, batch_date) / f"part-{batch_id}.parquet"
-    sweep_leftovers(target.parent)
-    write_parquet(table, target)
     return finish(
         "ingested",
-        rows=table.num_rows,
+        rows=rows,
         raw_path=target.relative_to(lake.root).as_posix(),
         encoding=extract.encoding,
         invalid_identifiers=sum(invalid.values()),

@@ -1,0 +1,226 @@
+"""Ingest benchmark: our ingest of the district-scale sample vs a plain DuckDB COPY (the floor).
+
+Floor per file: ``COPY (SELECT * FROM read_csv/read_xlsx/read_json(..., all_varchar)) TO
+parquet``. For GB18030 CSV the floor decodes with the same Python codec to a UTF-8 temp file
+first (DuckDB's own GB18030 decoding silently corrupts, STACK_NOTES), and that time counts.
+Usage: ``.venv/bin/python bench/ingest.py [--rebuild]``; writes its section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data" / "ingest"
+LAKE = DATA / "lake"
+DAY = dt.date(2026, 11, 2)
+START, END = "<!-- ingest:start -->", "<!-- ingest:end -->"
+
+# Row counts of the fallback generator (used only while govlake.sample does not exist):
+# Shijingshan 2020 census 567,851 residents, ~223k households, ~30k legal entities.
+FALLBACK_ROWS = {
+    "registered_person": 567_851, "household": 223_000, "social_insurance_enrolment": 300_000,
+    "elderly_care_benefit": 110_000, "disability_benefit": 15_000,
+    "enterprise_registration": 30_000, "tax_registration": 30_000, "statistical_unit": 30_000,
+    "medical_institution": 300, "medical_service_volume": 10_800, "investment_project": 2_000,
+    "economic_indicator": 5_000, "scenic_spot": 30, "hotel": 200, "tourism_monthly": 1_080,
+}  # fmt: skip
+
+
+def _fallback_generate(register) -> dict[str, int]:
+    """A district-scale landing zone with valid IDs and Chinese text (no defects)."""
+    import csv
+    import io
+    import json
+    import random
+
+    import pyarrow as pa
+
+    from govlake.duck import connect
+    from govlake.identifiers import make_citizen_id, make_credit_code
+    from govlake.lake import Lake
+
+    rng = random.Random(1)
+    names = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉梅鹏飞鑫宇浩然子涵欣怡"
+
+    def value(f, i: int) -> str:
+        fmt = f.format.value if f.format else None
+        if fmt == "citizen_id":
+            born = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(32000))
+            return make_citizen_id("110107", born, i, i % 2 == 0)
+        if fmt == "credit_code":
+            return make_credit_code("91", "110107", f"{i:09d}")
+        if fmt == "street_code":
+            return f"11010700{i % 9 + 1}"
+        if f.type.value in ("integer", "decimal"):
+            return str(rng.randrange(1, 1000))
+        if f.type.value == "date":
+            return (dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(27000))).isoformat()
+        if f.type.value == "month":
+            return f"2025-{rng.randrange(1, 13):02d}"
+        return rng.choice(names) + rng.choice(given) + rng.choice(given)
+
+    counts = {}
+    con = connect()
+    for rid, n in FALLBACK_ROWS.items():
+        res = register.resource(rid)
+        d = res.delivery
+        headers = [f.label if d.headers == "zh" else f.name for f in res.fields]
+        rows = [[value(f, i) for f in res.fields] for i in range(n)]
+        folder = Lake(LAKE).landing(res.department, rid) / DAY.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{rid}.{d.format}"
+        if d.format == "csv":
+            buf = io.StringIO(newline="")
+            w = csv.writer(buf, lineterminator="\r\n")
+            w.writerow(headers)
+            w.writerows(rows)
+            path.write_bytes(buf.getvalue().encode(d.encoding))
+        elif d.format == "jsonl":
+            lines = (json.dumps(dict(zip(headers, r, strict=True)), ensure_ascii=False)
+                     for r in rows)  # fmt: skip
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            cols = list(zip(*rows, strict=True))
+            con.register("t", pa.table({h: list(c) for h, c in zip(headers, cols, strict=True)}))
+            con.execute(f"copy t to '{path}' (format xlsx, header true)")
+            con.unregister("t")
+        counts[rid] = n
+        print(f"  generated {rid}: {n:,} rows ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
+    return counts
+
+
+def prepare(register, rebuild: bool) -> tuple[dict[str, int], str]:
+    """The district sample in bench/_data (reused across runs unless --rebuild)."""
+    marker = DATA / "rows.json"
+    if marker.exists() and not rebuild:
+        import json
+
+        saved = json.loads(marker.read_text())
+        return saved["rows"], saved["source"]
+    shutil.rmtree(DATA, ignore_errors=True)
+    LAKE.mkdir(parents=True)
+    t0 = time.perf_counter()
+    try:
+        from govlake.sample import generate
+
+        result = generate(LAKE, scale="district", seed=1, batch_date=DAY)
+        rows, source = dict(result.rows), "govlake.sample (district)"
+    except ImportError:
+        rows, source = _fallback_generate(register), "bench fallback generator (no govlake.sample)"
+    print(f"generated sample in {time.perf_counter() - t0:.0f} s ({source})")
+    import json
+
+    marker.write_text(json.dumps({"rows": rows, "source": source}))
+    return rows, source
+
+
+def floor(path: Path, encoding: str | None, con) -> float:
+    """Plain DuckDB read → Parquet of the same file (all columns as text)."""
+    out = DATA / "floor.parquet"
+    t0 = time.perf_counter()
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        src = path
+        if encoding == "gb18030":  # same Python decode as ours, to a UTF-8 temp file
+            src = DATA / "floor_utf8.csv"
+            src.write_bytes(path.read_bytes().decode("gb18030").encode("utf-8"))
+        sql = f"read_csv('{src}', header = true, all_varchar = true)"
+    elif suffix == ".xlsx":
+        sql = f"read_xlsx('{path}', header = true, all_varchar = true)"
+    else:
+        sql = f"read_json('{path}', format = 'newline_delimited', columns = {{}})"
+        cols = con.execute(
+            f"select * from read_json('{path}', format = 'newline_delimited') limit 0"
+        ).description
+        spec = ", ".join(f"'{c[0]}': 'VARCHAR'" for c in cols)
+        sql = f"read_json('{path}', format = 'newline_delimited', columns = {{{spec}}})"
+    con.execute(f"copy (select * from {sql}) to '{out}' (format parquet)")
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    os.environ["GOVLAKE_LAKE_ROOT"] = str(LAKE)
+    os.environ.setdefault("GOVLAKE_HMAC_KEY", "bench-key-not-secret")
+    from govlake.duck import connect
+    from govlake.ingest import ingest_resource, read_manifest
+    from govlake.lake import Lake
+    from govlake.register import load_register
+    from govlake.settings import get_settings
+
+    get_settings.cache_clear()
+    register = load_register()
+    rows, source = prepare(register, "--rebuild" in sys.argv)
+    lake = Lake(LAKE)
+    for zone in ("raw", "manifest"):
+        shutil.rmtree(LAKE / zone, ignore_errors=True)
+    con = connect()
+    lines = []
+    total_ours = total_floor = 0.0
+    total_rows = 0
+    wall0 = time.perf_counter()
+    for rid in sorted(register.resources):
+        t0 = time.perf_counter()
+        report = ingest_resource(rid, lake=lake, register=register)
+        ours = time.perf_counter() - t0
+        if report.rejected or report.rows != rows[rid]:
+            raise SystemExit(f"{rid}: {report.rows} rows, expected {rows[rid]}\n{report.message()}")
+        [entry] = read_manifest(rid, lake=lake)
+        path = LAKE / "landing" / entry["path"]
+        base = floor(path, entry.get("encoding"), con)
+        total_ours, total_floor, total_rows = (
+            total_ours + ours,
+            total_floor + base,
+            total_rows + report.rows,
+        )
+        lines.append(
+            f"| {rid} | {path.suffix[1:]} {entry.get('encoding') or ''} | {report.rows:,} | "
+            f"{path.stat().st_size / 1e6:.1f} | {ours:.2f} | {base:.2f} | {ours / base:.2f} | "
+            f"{report.rows / ours:,.0f} |"
+        )
+        print(lines[-1], flush=True)
+    wall = time.perf_counter() - wall0
+    table = "\n".join(
+        [
+            "| resource | file | rows | MB | ours s | floor s | ratio | rows/s (ours) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+            *lines,
+            f"| **total** | | {total_rows:,} | | {total_ours:.2f} | {total_floor:.2f} | "
+            f"{total_ours / total_floor:.2f} | {total_rows / total_ours:,.0f} |",
+        ]
+    )
+    section = (
+        f"{START}\n## Ingest (landing → raw Parquet + manifest)\n\n"
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+        f"({platform.python_implementation()} {platform.python_version()}), sample: {source}, "
+        f"`bench/ingest.py`.\n\n"
+        "*Ours*: `govlake.ingest.ingest_resource` (encoding detection, strict decode, parse, "
+        "header mapping, identifier counts, HMAC pseudonyms, audit columns, atomic Parquet "
+        "write, manifest). *Floor*: plain DuckDB `COPY (SELECT * FROM read_csv/read_xlsx/"
+        "read_json(..., all_varchar)) TO parquet` of the same file; for GB18030 CSV the floor "
+        "includes the same Python decode to a UTF-8 temp file (DuckDB's own GB18030 decoding is "
+        "not trusted, STACK_NOTES).\n\n"
+        f"{table}\n\nWhole district ingest (all resources, wall clock): **{wall:.1f} s** "
+        f"(target < 60 s); ours / floor: **{total_ours / total_floor:.2f}x** (target ≤ 2x).\n"
+        f"{END}"
+    )
+    print(section)
+    results = HERE / "RESULTS.md"
+    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    results.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
