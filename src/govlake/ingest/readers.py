@@ -13,8 +13,10 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -34,6 +36,12 @@ class Extract:
     headers: list[str]  # as delivered (before stripping), same order as table columns
     encoding: str | None  # None for workbooks
     source_rows: pa.Array | None = None  # 1-based data row numbers when not simply 1..n
+
+    def renamed(self) -> Extract:
+        """Columns named c0, c1, … (headers may repeat or be empty; they are kept aside)."""
+        names = [f"c{i}" for i in range(self.table.num_columns)]
+        return Extract(self.table.rename_columns(names), self.headers, self.encoding,
+                       self.source_rows)  # fmt: skip
 
 
 def file_format(path: Path) -> str:
@@ -134,6 +142,15 @@ def read_csv(data: bytes) -> Extract:
     return Extract(table, headers, encoding)
 
 
+@lru_cache(maxsize=1)
+def _duck() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB with the excel extension (loading it costs ~70 ms per connect);
+    each read uses its own cursor, which is safe across threads."""
+    from govlake.duck import connect
+
+    return connect()
+
+
 def read_xlsx(path: Path, data: bytes) -> Extract:
     """First sheet through DuckDB's excel extension, every cell as text."""
     _check_not_empty(data)
@@ -143,9 +160,7 @@ def read_xlsx(path: Path, data: bytes) -> Extract:
                 raise Rejected("not a workbook: a zip file without xl/workbook.xml")
     except zipfile.BadZipFile:
         raise Rejected("not a workbook: the .xlsx file is not a zip/Office Open XML file") from None
-    from govlake.duck import connect
-
-    con = connect()
+    con = _duck().cursor()
     try:
         reader = con.execute(
             "select * from read_xlsx(?, header = true, all_varchar = true, stop_at_empty = false)",
@@ -185,10 +200,46 @@ def _text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _jsonl_all_strings(utf8: bytes) -> pa.Table | None:
+    """pyarrow's parallel JSON reader, used only when it is exact: every value a string or
+    null, one object per line, no blank lines. Anything else (numbers, whose delivered text
+    pyarrow would reformat; nested values; errors) returns None for the exact Python path."""
+    import pyarrow.json as pajson
+
+    if b"\n\n" in utf8 or b"\r" in utf8 or utf8.startswith(b"\n"):
+        return None
+    try:
+        table = pajson.read_json(pa.BufferReader(utf8))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    types = table.schema.types
+    if any(pa.types.is_timestamp(t) for t in types):  # pyarrow inferred it from a string
+        schema = pa.schema([(name, pa.string()) for name in table.column_names])
+        try:
+            table = pajson.read_json(
+                pa.BufferReader(utf8),
+                parse_options=pajson.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="error"
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        types = table.schema.types
+    if not all(pa.types.is_string(t) or pa.types.is_null(t) for t in types):
+        return None
+    lines = utf8.count(b"\n") + (not utf8.endswith(b"\n"))
+    if table.num_rows != lines:
+        return None
+    return table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))
+
+
 def read_jsonl(data: bytes) -> Extract:
     """One JSON object per line; numbers keep their delivered text (parse_int/float=str)."""
     _check_not_empty(data)
     utf8, encoding = to_utf8(data)
+    fast = _jsonl_all_strings(utf8)
+    if fast is not None:
+        return Extract(fast, list(fast.column_names), encoding).renamed()
     lines = utf8.decode("utf-8").splitlines()
     numbered = [(i, line) for i, line in enumerate(lines, start=1) if line.strip()]
     try:
