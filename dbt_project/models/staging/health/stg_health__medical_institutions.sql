@@ -1,0 +1,18 @@
+-- GENERATED from the register (resource medical_institution); cleaning derived from column meta
+with
+
+source as (
+
+    {{ govlake_source('health', 'medical_institution') }}
+
+),
+
+renamed as (
+
+    select
+        {{ govlake_staged_columns('health', 'medical_institution') }}
+    from source
+
+)
+
+select * from renamed

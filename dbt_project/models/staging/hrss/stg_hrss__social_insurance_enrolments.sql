@@ -1,0 +1,18 @@
+-- GENERATED from the register (resource social_insurance_enrolment); cleaning derived from column meta
+with
+
+source as (
+
+    {{ govlake_source('hrss', 'social_insurance_enrolment') }}
+
+),
+
+renamed as (
+
+    select
+        {{ govlake_staged_columns('hrss', 'social_insurance_enrolment') }}
+    from source
+
+)
+
+select * from renamed

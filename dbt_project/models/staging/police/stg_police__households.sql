@@ -1,0 +1,18 @@
+-- GENERATED from the register (resource household); cleaning derived from column meta
+with
+
+source as (
+
+    {{ govlake_source('police', 'household') }}
+
+),
+
+renamed as (
+
+    select
+        {{ govlake_staged_columns('police', 'household') }}
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,282 @@
+"""``build()``: dbt on DuckDB, in-process, into a new warehouse file swapped in atomically.
+
+Why this shape:
+- dbt's programmatic runner (``dbtRunner``) runs in the calling process (Airflow task, CLI,
+  test): one parse, no subprocess start-up, the result objects in hand (see dbt_project/README).
+- Analysts keep reading the old warehouse during a build: the build copies it aside, dbt writes
+  the copy, and ``os.replace`` swaps it in only when every model and test passed. A reader holding
+  the old file keeps its inode; a failed or killed build leaves the old file untouched.
+- Two files: the analysts' warehouse holds only what analysts may see (base, thematic, open,
+  conflict counts, reference codes); the builder's ``_build/restricted.duckdb`` holds staging
+  views over the accepted zone, the current rows per resource and conflict details.
+- Incremental: the accepted zone's file list is stored in the warehouse (``_govlake.build_files``).
+  No new file → dbt does not run at all (nothing changes, milliseconds). New files → their batch
+  ids go to dbt as ``new_batches`` and the ``intermediate`` models read only those batches. A file
+  that changed or vanished → full refresh (deliveries were replaced).
+- Base and open tables are then exported to ``curated/`` Parquet, each file written aside and
+  renamed (dbt-duckdb's external materialisation writes in place and cannot be incremental).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from govlake.lake import Lake, atomic_path
+from govlake.settings import Settings, get_settings
+from govlake.transform import sources
+
+PROJECT_DIR = sources.PROJECT_DIR
+EXPORTED_SCHEMAS = ("base", "open")  # → curated/<schema>/<model>.parquet
+STATE_SCHEMA = "_govlake"
+
+
+@dataclass
+class BuildResult:
+    """What a build did; ``summary()`` travels through XCom."""
+
+    success: bool
+    message: str
+    warehouse: str
+    skipped: bool = False
+    full_refresh: bool = False
+    new_batches: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    nodes: dict[str, int] = field(default_factory=dict)  # status → count
+    failures: list[str] = field(default_factory=list)
+    exported: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return asdict(self)
+
+
+def accepted_files(lake: Lake, resources: list[str]) -> dict[str, list[int]]:
+    """Relative path → [size, mtime_ns] of every visible accepted Parquet file."""
+    out: dict[str, list[int]] = {}
+    for rid in resources:
+        folder = lake.accepted(rid)
+        if not folder.exists():
+            continue
+        for path in folder.glob("batch_date=*/*.parquet"):
+            if path.name.startswith("."):
+                continue
+            st = path.stat()
+            out[str(path.relative_to(lake.root))] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def batch_id_of(relative: str) -> str:
+    return Path(relative).stem.removeprefix("part-")
+
+
+def previous_files(warehouse: Path) -> dict[str, list[int]] | None:
+    """The accepted files the current warehouse was built from (None: no usable warehouse)."""
+    if not warehouse.exists():
+        return None
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute(f"select files from {STATE_SCHEMA}.build_state").fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return json.loads(rows[0][0]) if rows else None
+
+
+@contextmanager
+def _build_lock(path: Path):
+    """One dbt writer at a time (DuckDB allows one writing process per file)."""
+    import fcntl
+
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _environ(values: dict[str, str]):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _close_dbt_duckdb() -> None:
+    """Release dbt-duckdb's process-wide database handle before the file is renamed."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def _invoke(args: list[str]) -> tuple[bool, dict[str, int], list[str], str]:
+    from dbt.cli.main import dbtRunner
+
+    res = dbtRunner().invoke(args)
+    nodes: dict[str, int] = {}
+    failures: list[str] = []
+    results = getattr(res.result, "results", None) or []
+    for r in results:
+        status = str(r.status)
+        nodes[status] = nodes.get(status, 0) + 1
+        if status in {"error", "fail"}:
+            failures.append(f"{r.node.unique_id}: {(r.message or '').strip()[:500]}")
+    error = f"{type(res.exception).__name__}: {res.exception}" if res.exception else ""
+    return bool(res.success), nodes, failures, error
+
+
+def _write_state(path: Path, files: dict[str, list[int]]) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(f"create schema if not exists {STATE_SCHEMA}")
+        con.execute(
+            f"create or replace table {STATE_SCHEMA}.build_state as "
+            "select ?::varchar as files, now() as built_at",
+            [json.dumps(files, sort_keys=True)],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def export_curated(warehouse: Path, lake: Lake) -> list[str]:
+    """Base and open tables → ``curated/<schema>/<model>.parquet``, each written aside first."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    written = []
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' "
+            "order by all",
+            [list(EXPORTED_SCHEMAS)],
+        ).fetchall()
+        for schema, name in tables:
+            target = lake.curated / schema / f"{name}.parquet"
+            with atomic_path(target) as tmp:
+                con.execute(
+                    f'copy (select * from "{schema}"."{name}") to \'{tmp}\' (format parquet)'
+                )
+            written.append(str(target.relative_to(lake.root)))
+    finally:
+        con.close()
+    return written
+
+
+def build(
+    select: list[str] | None = None,
+    *,
+    full_refresh: bool = False,
+    settings: Settings | None = None,
+) -> BuildResult:
+    """Run ``dbt build`` (seeds, models, tests) and swap the new warehouse in on success."""
+    from govlake.register import load_register
+
+    started = time.perf_counter()
+    settings = settings or get_settings()
+    lake = Lake(settings.lake_root)
+    warehouse = settings.warehouse
+    register = load_register(settings.register_dir)
+    sources.write(register)
+
+    resources = sorted(register.resources)
+    files = accepted_files(lake, resources)
+    before = None if full_refresh else previous_files(warehouse)
+    result = BuildResult(success=True, message="", warehouse=str(warehouse))
+    if before is not None and before == files and not select:
+        result.skipped = True
+        result.message = "warehouse up to date: no new accepted batch since the last build"
+        result.seconds = time.perf_counter() - started
+        return result
+    changed = before is None or any(files.get(k) != v for k, v in before.items())
+    result.full_refresh = full_refresh or changed
+    new = sorted(files) if before is None else sorted(set(files) - set(before))
+    result.new_batches = sorted({batch_id_of(f) for f in new})
+    empty = [r for r in resources if not any(k.startswith(f"accepted/{r}/") for k in files)]
+
+    work = lake.root / "_build"
+    work.mkdir(parents=True, exist_ok=True)
+    restricted = work / "restricted.duckdb"
+    # fixed names (the DuckDB catalogue name is the file stem; stable names keep dbt's partial
+    # parse valid); the next warehouse sits beside the live one so os.replace is a rename
+    next_dir = warehouse.parent / f".{warehouse.stem}.next"
+    next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
+    dbt_vars: dict = {"empty_sources": empty}
+    if not result.full_refresh:
+        dbt_vars["new_batches"] = result.new_batches
+    args = [
+        "build",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(work / "dbt_target"),
+        "--log-path", str(work / "dbt_logs"),
+        "--vars", json.dumps(dbt_vars),
+        "--quiet",
+    ]  # fmt: skip
+    if result.full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    env = {
+        "GOVLAKE_DBT_WAREHOUSE": str(next_wh.resolve()),
+        "GOVLAKE_DBT_RESTRICTED": str(next_rs.resolve()),
+        "GOVLAKE_LAKE_ROOT": str(lake.root.resolve()),
+        "GOVLAKE_REGISTER_DIR": str(settings.register_dir.resolve()),
+        "GOVLAKE_DBT_THREADS": str(settings.duckdb_threads or os.cpu_count() or 2),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    with _build_lock(work / "build.lock"):
+        shutil.rmtree(next_dir, ignore_errors=True)
+        next_dir.mkdir(parents=True)
+        try:
+            if not result.full_refresh:
+                for live, nxt in ((warehouse, next_wh), (restricted, next_rs)):
+                    if live.exists():
+                        shutil.copyfile(live, nxt)
+            with _environ(env):
+                ok, result.nodes, result.failures, error = _invoke(args)
+            _close_dbt_duckdb()
+            if not ok:
+                result.success = False
+                detail = "\n".join(result.failures) or error or "dbt build failed"
+                result.message = f"dbt build failed; warehouse left unchanged.\n{detail}"
+                result.seconds = time.perf_counter() - started
+                return result
+            _write_state(next_wh, files if not select else (before or {}))
+            os.replace(next_rs, restricted)
+            os.replace(next_wh, warehouse)
+        finally:
+            _close_dbt_duckdb()
+            shutil.rmtree(next_dir, ignore_errors=True)
+    result.exported = export_curated(warehouse, lake)
+    result.seconds = time.perf_counter() - started
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(result.nodes.items()))
+    mode = "full" if result.full_refresh else f"incremental ({len(result.new_batches)} new)"
+    result.message = f"dbt build {mode} ok in {result.seconds:.1f} s: {counts} → {warehouse}"
+    return result
