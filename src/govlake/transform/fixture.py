@@ -1,3 +1,4 @@
+# ruff: noqa: E501 -- dense synthetic records read better one per line
 """Synthetic accepted-zone batches for dbt tests and the build benchmark.
 
 Writes what the quality gate writes (``accepted/<resource>/batch_date=<d>/part-<batch>.parquet``:
@@ -26,7 +27,7 @@ from govlake.ingest.pseudonym import hmac_hex, normalise_array
 from govlake.lake import Lake, atomic_path
 from govlake.register import Register
 
-SCALES = {"tiny": (400, 120), "small": (5_000, 800), "district": (567_851, 30_000)}
+SCALES = {"tiny": (1500, 120), "small": (5_000, 800), "district": (567_851, 30_000)}
 STREETS = ["110107001", "110107002", "110107003", "110107004", "110107005", "110107006",
            "110107009", "110107010", "110107011"]  # fmt: skip
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"

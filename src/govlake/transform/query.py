@@ -1,10 +1,9 @@
 """``run_sql()``: analysts' SQL over the warehouse, read-only, pseudonymous keys only.
 
-The warehouse file is opened read-only inside a fresh in-memory DuckDB whose *only* catalogue
-entries are views over the exposed schemas (base, thematic, open, catalogue, and the conflict
-counts); the file itself is detached again, and external access (files, ATTACH, extensions) is
-switched off before the analyst's query runs. So staging (which reads the accepted zone),
-intermediate models, conflict details and anything in raw/quarantine are not reachable.
+The analysts' warehouse file holds only what analysts may see: base (基础库), thematic, open,
+catalogue, reference codes and the conflict counts; staging, current rows and conflict details
+live in the builder's restricted database, and raw/quarantine are Parquet in the lake. The file is
+opened read-only with external access off, so a query cannot read lake files or ATTACH others.
 """
 
 from __future__ import annotations
@@ -17,8 +16,7 @@ from typing import Literal
 
 from govlake.settings import Settings, get_settings
 
-EXPOSED_SCHEMAS = ("base", "thematic", "open", "catalogue")
-EXPOSED_TABLES = {("conflicts", "conflict_counts")}
+EXPOSED_SCHEMAS = ("base", "thematic", "open", "catalogue", "conflicts", "reference")
 Format = Literal["table", "csv", "json"]
 
 
@@ -27,46 +25,22 @@ class WarehouseMissing(RuntimeError):
 
 
 def connect_analyst(settings: Settings | None = None):
-    """An in-memory DuckDB holding copies-by-view of the exposed warehouse relations.
-
-    Views cannot outlive a detached database, so the exposed relations are materialised lazily
-    as views over an ATTACHed read-only file that stays attached but is hidden behind
-    ``enable_external_access = false`` and a locked configuration.
-    """
+    """A read-only DuckDB connection on the warehouse with no access outside it."""
     import duckdb
 
     settings = settings or get_settings()
     path = settings.warehouse
     if not path.exists():
         raise WarehouseMissing(f"no warehouse at {path}: run `govlake build` first")
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
-                                              "autoload_known_extensions": False})  # fmt: skip
-    con.execute(f"attach '{path}' as warehouse (read_only)")
-    rels = con.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_catalog = 'warehouse' order by all"
-    ).fetchall()
-    exposed = [(s, t) for s, t in rels if s in EXPOSED_SCHEMAS or (s, t) in EXPOSED_TABLES]
-    for schema in sorted({s for s, _ in exposed}):
-        con.execute(f'create schema memory."{schema}"')
-    for schema, table in exposed:
-        con.execute(
-            f'create view memory."{schema}"."{table}" as '
-            f'select * from warehouse."{schema}"."{table}"'
-        )
-    con.execute("use memory")
-    con.execute("set enable_external_access = false")
-    con.execute("set lock_configuration = true")
-    return con
-
-
-def _guard(query: str) -> None:
-    lowered = " ".join(query.lower().split())
-    if "warehouse." in lowered or "duckdb_" in lowered:
-        raise PermissionError(
-            "only the exposed schemas can be queried: "
-            + ", ".join([*EXPOSED_SCHEMAS, "conflicts.conflict_counts"])
-        )
+    config = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "enable_external_access": False,
+        "lock_configuration": True,
+    }
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
+    return duckdb.connect(str(path), read_only=True, config=config)
 
 
 def _render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
@@ -110,7 +84,6 @@ def run_sql(
     """Run one query read-only; return the formatted result (or write it to ``output``)."""
     if fmt not in ("table", "csv", "json"):
         raise ValueError(f"format {fmt!r}: expected table, csv or json")
-    _guard(query)
     con = connect_analyst(settings)
     try:
         cur = con.execute(query)

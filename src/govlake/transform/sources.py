@@ -245,7 +245,7 @@ CURRENT_ORDER_FIRST = {"economic_indicator": "revision desc nulls last"}
 
 def render_staging_sql(resource: Resource) -> str:
     return (
-        f"-- GENERATED from the register (resource {resource.id}); cleaning derived from column meta\n"
+        f"-- GENERATED from the register (resource {resource.id}); cleaning from column meta\n"
         "with\n\n"
         "source as (\n\n"
         f"    {{{{ govlake_source('{resource.department}', '{resource.id}') }}}}\n\n"
@@ -340,6 +340,105 @@ def render_current_yaml(register: Register) -> str:
     return _models_yaml(models)
 
 
+def conflict_pairs(register: Register) -> list[dict]:
+    """Every (attribute, authoritative source, other source) the 一数一源 check compares."""
+    auth = register.authorities()
+    pairs = []
+    for r in sorted(register.resources.values(), key=lambda r: r.id):
+        ent = entity_key(r)
+        for f in r.fields:
+            if not f.base_attribute or f.authoritative or ent is None:
+                continue
+            a_rid, a_field = auth[f.base_attribute]
+            a_res = register.resource(a_rid)
+            a_ent = entity_key(a_res)
+            if a_ent is None or a_ent[0] != ent[0]:
+                continue
+            pairs.append(
+                {"attribute": f.base_attribute, "entity": ent[0],
+                 "auth": a_res, "auth_field": a_field.name, "auth_key": a_ent[1],
+                 "other": r, "other_field": f.name, "other_key": ent[1]}
+            )  # fmt: skip
+    return pairs
+
+
+def render_conflicts_sql(register: Register) -> str:
+    parts = []
+    for p in conflict_pairs(register):
+        a, o = p["auth"], p["other"]
+        parts.append(
+            f"""    select distinct
+        '{p["attribute"]}' as base_attribute,
+        '{p["entity"]}' as entity,
+        other.{p["other_key"]} as entity_key,
+        '{a.department}' as authoritative_department,
+        '{a.id}' as authoritative_resource,
+        '{p["auth_field"]}' as authoritative_field,
+        cast(auth.{p["auth_field"]} as varchar) as authoritative_value,
+        '{o.department}' as other_department,
+        '{o.id}' as other_resource,
+        '{p["other_field"]}' as other_field,
+        cast(other.{p["other_field"]} as varchar) as other_value,
+        other._batch_id as batch_id,
+        other.batch_date,
+    from {{{{ ref('{current_model(o)}') }}}} as other
+    inner join {{{{ ref('{current_model(a)}') }}}} as auth
+        on auth.{p["auth_key"]} = other.{p["other_key"]}
+    where auth.{p["auth_field"]} is not null
+      and other.{p["other_field"]} is not null
+      and auth.{p["auth_field"]} <> other.{p["other_field"]}"""
+        )
+    body = "\n\n    union all\n\n".join(parts)
+    return (
+        "-- GENERATED from the register (base_attribute / authoritative): 一数一源 conflicts.\n"
+        "-- One row per entity whose value from a non-authoritative department differs from the\n"
+        "-- authoritative department's current value (both present). Restricted: values may be\n"
+        "-- personal; analysts see conflict_counts.\n"
+        "with\n\ncompared as (\n\n" + body + "\n\n)\n\nselect * from compared\n"
+    )
+
+
+def render_conflict_counts_sql(register: Register) -> str:
+    rows = ",\n        ".join(
+        f"('{p['attribute']}', '{p['auth'].department}', '{p['other'].department}', "
+        f"'{p['other'].id}', '{p['other_field']}')"
+        for p in conflict_pairs(register)
+    )
+    return (
+        "-- GENERATED from the register: conflicts per attribute and department pair, including\n"
+        "-- the pairs that agree (0), for the catalogue and the analysts (no keys, no values).\n"
+        "{{ config(database=target.database) }}\n\n"
+        "with\n\n"
+        "compared_pairs as (\n\n"
+        "    select * from (values\n"
+        f"        {rows}\n"
+        "    ) as t (base_attribute, authoritative_department, other_department, other_resource,\n"
+        "            other_field)\n\n"
+        "),\n\n"
+        "conflicts as (\n\n"
+        "    select * from {{ ref('conflicts') }}\n\n"
+        "),\n\n"
+        "final as (\n\n"
+        "    select\n"
+        "        compared_pairs.base_attribute,\n"
+        "        compared_pairs.authoritative_department,\n"
+        "        compared_pairs.other_department,\n"
+        "        compared_pairs.other_resource,\n"
+        "        compared_pairs.other_field,\n"
+        "        count(conflicts.entity_key) as conflicts,\n"
+        "        count(distinct conflicts.entity_key) as entities,\n"
+        "        max(conflicts.batch_date) as latest_batch_date,\n"
+        "    from compared_pairs\n"
+        "    left join conflicts\n"
+        "        on conflicts.base_attribute = compared_pairs.base_attribute\n"
+        "        and conflicts.other_resource = compared_pairs.other_resource\n"
+        "        and conflicts.other_field = compared_pairs.other_field\n"
+        "    group by all\n\n"
+        ")\n\n"
+        "select * from final\n"
+    )
+
+
 def rendered(register: Register) -> dict[Path, str]:
     """Every file derived from the register: path → text."""
     out = {SOURCES_FILE: render_sources(register), VOCAB_FILE: render_vocab(register)}
@@ -353,6 +452,8 @@ def rendered(register: Register) -> dict[Path, str]:
     for r in register.resources.values():
         out[models / "intermediate" / f"{current_model(r)}.sql"] = render_current_sql(r)
     out[models / "intermediate" / "_intermediate__models.yml"] = render_current_yaml(register)
+    out[models / "conflicts" / "conflicts.sql"] = render_conflicts_sql(register)
+    out[models / "conflicts" / "conflict_counts.sql"] = render_conflict_counts_sql(register)
     return out
 
 

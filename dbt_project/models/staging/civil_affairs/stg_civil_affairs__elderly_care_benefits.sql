@@ -1,4 +1,4 @@
--- GENERATED from the register (resource elderly_care_benefit); cleaning derived from column meta
+-- GENERATED from the register (resource elderly_care_benefit); cleaning from column meta
 with
 
 source as (

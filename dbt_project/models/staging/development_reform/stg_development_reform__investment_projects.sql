@@ -1,4 +1,4 @@
--- GENERATED from the register (resource investment_project); cleaning derived from column meta
+-- GENERATED from the register (resource investment_project); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource medical_institution); cleaning derived from column meta
+-- GENERATED from the register (resource medical_institution); cleaning from column meta
 with
 
 source as (

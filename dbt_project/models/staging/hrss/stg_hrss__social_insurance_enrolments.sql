@@ -1,4 +1,4 @@
--- GENERATED from the register (resource social_insurance_enrolment); cleaning derived from column meta
+-- GENERATED from the register (resource social_insurance_enrolment); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource household); cleaning derived from column meta
+-- GENERATED from the register (resource household); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource registered_person); cleaning derived from column meta
+-- GENERATED from the register (resource registered_person); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource economic_indicator); cleaning derived from column meta
+-- GENERATED from the register (resource economic_indicator); cleaning from column meta
 with
 
 source as (

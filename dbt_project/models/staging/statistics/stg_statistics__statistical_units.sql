@@ -1,4 +1,4 @@
--- GENERATED from the register (resource statistical_unit); cleaning derived from column meta
+-- GENERATED from the register (resource statistical_unit); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource tax_registration); cleaning derived from column meta
+-- GENERATED from the register (resource tax_registration); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource hotel); cleaning derived from column meta
+-- GENERATED from the register (resource hotel); cleaning from column meta
 with
 
 source as (

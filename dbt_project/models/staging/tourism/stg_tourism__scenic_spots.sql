@@ -1,4 +1,4 @@
--- GENERATED from the register (resource scenic_spot); cleaning derived from column meta
+-- GENERATED from the register (resource scenic_spot); cleaning from column meta
 with
 
 source as (

@@ -1,4 +1,4 @@
--- GENERATED from the register (resource tourism_monthly); cleaning derived from column meta
+-- GENERATED from the register (resource tourism_monthly); cleaning from column meta
 with
 
 source as (
