@@ -1,8 +1,14 @@
+{#- Run parameters come as environment variables, not --vars: dbt re-parses the whole project
+    whenever --vars change (~5 s), while env vars read only at execution keep partial parsing. -#}
+{% macro govlake_empty_sources() -%}
+    {{- return(fromjson(env_var('GOVLAKE_DBT_EMPTY_SOURCES', '[]'))) -}}
+{%- endmacro %}
+
 {#- Which staged rows an incremental model reads: the batches that arrived since the warehouse
-    was built (var new_batches, set by govlake.transform.build from the accepted zone), or, when
-    dbt runs without it, rows ingested after the newest one already in the model. -#}
+    was built (GOVLAKE_DBT_NEW_BATCHES, set by govlake.transform.build from the accepted zone),
+    or, when dbt runs without it, rows ingested after the newest one already in the model. -#}
 {% macro govlake_new_rows_filter() -%}
-    {%- set batches = var('new_batches', none) -%}
+    {%- set batches = fromjson(env_var('GOVLAKE_DBT_NEW_BATCHES', 'null')) -%}
     {%- if batches is none -%}
         _ingested_at > (
             select coalesce(max(_ingested_at), timestamptz '1900-01-01 00:00:00+00') from {{ this }}

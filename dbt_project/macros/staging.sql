@@ -26,7 +26,7 @@
     {%- set relation = source(source_name, table_name) -%}
     {#- the citizen-ID check looks division codes up here: declare the dependency at parse time -#}
     {%- set division_codes = source('reference', 'gb2260_division_codes') -%}
-    {%- if table_name in var('empty_sources', []) and execute -%}
+    {%- if execute and table_name in govlake_empty_sources() -%}
         {%- set node = govlake_source_node(source_name, table_name) -%}
         select
         {%- for name, column in node.columns.items() %}

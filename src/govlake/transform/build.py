@@ -11,7 +11,7 @@ Why this shape:
   views over the accepted zone, the current rows per resource and conflict details.
 - Incremental: the accepted zone's file list is stored in the warehouse (``_govlake.build_files``).
   No new file → dbt does not run at all (nothing changes, milliseconds). New files → their batch
-  ids go to dbt as ``new_batches`` and the ``intermediate`` models read only those batches. A file
+  ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``) and the ``intermediate`` models read only those batches. A file
   that changed or vanished → full refresh (deliveries were replaced).
 - Base and open tables are then exported to ``curated/`` Parquet, each file written aside and
   renamed (dbt-duckdb's external materialisation writes in place and cannot be incremental).
@@ -227,16 +227,12 @@ def build(
     # parse valid); the next warehouse sits beside the live one so os.replace is a rename
     next_dir = warehouse.parent / f".{warehouse.stem}.next"
     next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
-    dbt_vars: dict = {"empty_sources": empty}
-    if not result.full_refresh:
-        dbt_vars["new_batches"] = result.new_batches
     args = [
         "build",
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(work / "dbt_target"),
         "--log-path", str(work / "dbt_logs"),
-        "--vars", json.dumps(dbt_vars),
         "--quiet",
     ]  # fmt: skip
     if result.full_refresh:
@@ -250,6 +246,9 @@ def build(
         "GOVLAKE_REGISTER_DIR": str(settings.register_dir.resolve()),
         "GOVLAKE_DBT_THREADS": str(settings.duckdb_threads or os.cpu_count() or 2),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # run parameters as env vars: changing --vars would force a full re-parse
+        "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
+        "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
     }
     with _build_lock(work / "build.lock"):
         shutil.rmtree(next_dir, ignore_errors=True)

@@ -138,7 +138,7 @@ def generate(
             rows["household"].append(
                 {"household_id": p["hid"], "head_citizen_id": p["cid"],
                  "household_type": "家庭户" if rng.random() < 0.97 else "集体户",
-                 "address": f"石景山区{rng.randint(1, 300)}号", "street_code": p["street"],
+                 "address": f"石景山区{rng.randint(1, 300)}号院{rng.randint(101, 2600)}室", "street_code": p["street"],
                  "member_count": str(p["size"])}
             )  # fmt: skip
     # a duplicate delivery of the same person (same key twice in one batch)

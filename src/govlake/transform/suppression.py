@@ -29,7 +29,7 @@ def cube(
         out[cell] = sum(
             v
             for k, v in counts.items()
-            if all(c == total or c == kk for c, kk in zip(cell, k, strict=True))
+            if all(c in (total, kk) for c, kk in zip(cell, k, strict=True))
         )
     return out
 

@@ -1,0 +1,331 @@
+"""dbt on DuckDB end to end on a tiny accepted zone: build passes with all tests, base databases
+count what the departments delivered, conflicts equal the injected disagreements, suppression
+holds, nothing personal reaches an open model, the warehouse swap is atomic, builds are
+incremental."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from govlake.identifiers import citizen_id_problem, credit_code_problem, normalise
+from govlake.register import load_register
+from govlake.transform import sources
+from govlake.transform.fixture import generate, pseudonym
+from govlake.transform.suppression import TOTAL, equations, recoverable
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[1]
+KEY = b"test-key-not-secret"
+DAY1 = dt.date(2026, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One tiny lake built once for the module (a dbt build is ~10 s)."""
+    from govlake.settings import get_settings
+    from govlake.transform import build
+
+    root = tmp_path_factory.mktemp("dbt") / "lake"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVLAKE_LAKE_ROOT", str(root))
+        mp.setenv("GOVLAKE_HMAC_KEY", KEY.decode())
+        get_settings.cache_clear()
+        register = load_register(ROOT / "catalog")
+        generate(root, register, scale="tiny", batch_date=DAY1, key=KEY)
+        result = build()
+        yield root, result, register
+    get_settings.cache_clear()
+
+
+def _accepted(root: Path, resource: str) -> list[dict]:
+    files = sorted(glob.glob(str(root / "accepted" / resource / "*" / "*.parquet")))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def _wh(root: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+
+
+def _restricted(root: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(root / "_build" / "restricted.duckdb"), read_only=True)
+
+
+def test_dbt_build_passes_with_all_tests(built):
+    _, result, _ = built
+    assert result.success, result.message
+    assert result.full_refresh
+    assert not result.failures
+    assert result.nodes.get("pass", 0) >= 50  # data tests ran
+    assert set(result.nodes) <= {"success", "pass"}, result.nodes
+
+
+def test_base_person_counts_distinct_valid_police_ids(built):
+    root, _, _ = built
+    ids = {normalise(r["citizen_id"]) for r in _accepted(root, "registered_person")}
+    valid = {i for i in ids if citizen_id_problem(i) is None}
+    assert len(valid) < len(ids)  # the fixture carries invalid IDs that must not count
+    with _wh(root) as con:
+        (n,) = con.execute("select count(*) from base.base_person").fetchone()
+        keys = {k for (k,) in con.execute("select person_key from base.base_person").fetchall()}
+    assert n == len(valid)
+    assert keys == {pseudonym(i, KEY) for i in valid}
+
+
+def test_legal_entities_are_distinct_valid_codes_across_three_departments(built):
+    root, _, _ = built
+    codes = set()
+    for rid, col in [("enterprise_registration", "credit_code"),
+                     ("tax_registration", "credit_code"), ("statistical_unit", "credit_code")]:  # fmt: skip
+        codes |= {normalise(r[col]) for r in _accepted(root, rid) if r[col]}
+    valid = {c for c in codes if credit_code_problem(c) is None}
+    with _wh(root) as con:
+        got = {
+            c for (c,) in con.execute("select credit_code from base.base_legal_entity").fetchall()
+        }
+    assert got == valid and len(valid) > 100
+
+
+def test_conflicts_are_exactly_the_injected_disagreements(built):
+    root, _, _ = built
+    injected = pq.read_table(root / "_sample" / str(DAY1) / "disagreements.parquet").to_pylist()
+    assert injected
+    expected = set()
+    for d in injected:
+        key = d["entity_key"]
+        key = pseudonym(key, KEY) if d["base_attribute"].startswith("person.") else normalise(key)
+        expected.add((d["base_attribute"], key, d["resource"], d["field"]))
+    with _restricted(root) as con:
+        rows = con.execute(
+            "select base_attribute, entity_key, other_resource, other_field, authoritative_value,"
+            " other_value from conflicts.conflicts"
+        ).fetchall()
+    assert {r[:4] for r in rows} == expected
+    values = {(d["base_attribute"], d["resource"], d["authoritative_value"], d["delivered_value"])
+              for d in injected}  # fmt: skip
+    assert {(r[0], r[2], r[4], r[5]) for r in rows} == values
+    with _wh(root) as con:
+        counts = dict(
+            con.execute(
+                "select base_attribute || '/' || other_resource, conflicts "
+                "from conflicts.conflict_counts"
+            ).fetchall()
+        )
+    per_pair: dict[str, int] = {}
+    for attr, _, res, _ in expected:
+        per_pair[f"{attr}/{res}"] = per_pair.get(f"{attr}/{res}", 0) + 1
+    assert {k: v for k, v in counts.items() if v} == per_pair
+
+
+def test_base_attributes_come_from_their_authoritative_department(built):
+    """Every base column tagged with a base_attribute equals the authority's current value."""
+    root, _, register = built
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "dbt_project/models/base/_base__models.yml").read_text())
+    auth = register.authorities()
+    checked = 0
+    with _restricted(root) as con:
+        con.execute(f"attach '{root / 'warehouse.duckdb'}' as wh (read_only)")
+        for model in spec["models"]:
+            key = {"person": "person_key", "legal_entity": "credit_code"}.get(
+                model.get("meta", {}).get("entity")
+            )
+            for col in model["columns"]:
+                attr = col.get("meta", {}).get("base_attribute")
+                if not attr or key is None:
+                    continue
+                rid, field = auth[attr]
+                res = register.resource(rid)
+                src_key = sources.entity_key(res)[1]
+                mismatches = con.execute(
+                    f"select count(*) from wh.base.{model['name']} b "
+                    f"join intermediate.{sources.current_model(res)} a on a.{src_key} = b.{key} "
+                    f"where a.{field.name} is not null and a.{field.name} <> b.{col['name']}"
+                ).fetchone()[0]
+                assert mismatches == 0, (model["name"], col["name"], attr)
+                checked += 1
+    assert checked >= 12
+
+
+def test_population_suppression_holds(built):
+    root, _, _ = built
+    with _wh(root) as con:
+        rows = con.execute(
+            "select street_code, sex, age_band, population, is_suppressed "
+            "from open.open_population_by_street_sex_age"
+        ).fetchall()
+    assert rows
+    visible = [r for r in rows if not r[4]]
+    assert all(r[3] is not None and r[3] >= 10 for r in visible)
+    assert all(r[3] is None for r in rows if r[4])
+    streets = sorted({r[0] for r in rows} - {"110107"})
+    dims = [[*streets], ["男", "女"], sorted({r[2] for r in rows} - {TOTAL})]
+    cell = {(("110107" if False else r[0]) if r[0] != "110107" else TOTAL, r[1], r[2]): r
+            for r in rows}  # fmt: skip
+    hidden = {k for k, r in cell.items() if r[4]}
+    assert hidden and len(hidden) < len(cell)
+    eqs = equations(dims)
+    # no equation (a published total and its cells) hides exactly one cell ...
+    for total, members in eqs:
+        assert sum(c in hidden for c in (total, *members)) != 1
+    # ... and no hidden cell is determined by all the published totals together
+    assert recoverable(hidden, eqs) == set()
+    # published totals add up (the table is internally consistent where visible)
+    for total, members in eqs:
+        if all(c not in hidden for c in (total, *members)):
+            assert cell[total][3] == sum(cell[m][3] for m in members)
+
+
+def test_no_personal_field_reaches_an_open_model(built):
+    """Derived from the register: no personal/secret field name, pseudonym or value in open."""
+    root, _, register = built
+    import yaml
+
+    personal = sources.personal_fields(register)
+    public = {f.name for r in register.resources.values() for f in r.fields
+              if f.name not in personal[r.id]}  # fmt: skip
+    # a name personal wherever it occurs (person_name, legal_representative, citizen_id, ...)
+    names = {n for fields in personal.values() for n in fields} - public
+    names |= {f.pseudonym_column for r in register.resources.values() for f in r.fields
+              if f.pseudonymised}  # fmt: skip
+    spec = yaml.safe_load((ROOT / "dbt_project/models/open/_open__models.yml").read_text())
+    declared = {m["name"]: m.get("meta", {}).get("resource") for m in spec["models"]}
+    values: set[str] = set()
+    for rid, fields in personal.items():
+        for row in _accepted(root, rid):
+            for f in fields:
+                if row.get(f) and len(row[f].strip()) >= 2:
+                    values.add(row[f].strip())
+            values |= {v for k, v in row.items() if k.endswith("_key") and v}
+    assert len(values) > 1000
+    with _wh(root) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'open'"
+        ).fetchall()
+        assert len(tables) >= 5
+        for (t,) in tables:
+            cols = [c[0] for c in con.execute(f"describe open.{t}").fetchall()]
+            banned = names | personal.get(declared.get(t) or "", set())
+            assert not set(cols) & banned, (t, set(cols) & banned)
+            for c in cols:
+                found = con.execute(
+                    f"select distinct cast({c} as varchar) from open.{t}"
+                ).fetchall()
+                leaked = {v for (v,) in found if v} & values
+                assert not leaked, (t, c, sorted(leaked)[:3])
+
+
+def test_staging_passes_pseudonymous_keys_only(built):
+    root, _, register = built
+    with _restricted(root) as con:
+        for r in register.resources.values():
+            cols = {c[0] for c in con.execute(
+                f"describe staging.{sources.staging_model(r)}").fetchall()}  # fmt: skip
+            for f in r.fields:
+                if f.pseudonymised:
+                    assert f.name not in cols and f.pseudonym_column in cols
+
+
+def test_sources_and_generated_models_are_in_sync_with_the_register(register):
+    stale = [str(p) for p, text in sources.rendered(register).items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]  # fmt: skip
+    assert not stale, f"re-render with python -m govlake.transform.sources: {stale}"
+    staging = {p.stem for p in (ROOT / "dbt_project/models/staging").rglob("stg_*.sql")}
+    assert staging == {sources.staging_model(r) for r in register.resources.values()}
+
+
+def test_analyst_sql_sees_exposed_schemas_only(built, monkeypatch):
+    from govlake.settings import get_settings
+    from govlake.transform import run_sql
+
+    root, _, _ = built
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
+    get_settings.cache_clear()
+    schemas = run_sql("select distinct schema_name from duckdb_tables() order by 1", fmt="csv")
+    assert schemas.split()[1:] == ["_govlake", "base", "conflicts", "open", "reference",
+                                   "thematic"]  # fmt: skip
+    assert '"person_key"' not in run_sql("select count(*) as n from base.base_person", fmt="json")
+    with pytest.raises(duckdb.Error, match="disabled"):
+        run_sql(f"select * from read_parquet('{root}/accepted/hotel/*/*.parquet')")
+    with pytest.raises(duckdb.Error):
+        run_sql("select * from staging.stg_police__registered_persons")
+    out = root.parent / "n.csv"
+    run_sql("select count(*) as n from open.open_tourism_monthly", fmt="csv", output=out)
+    assert out.read_text().splitlines()[0] == "n" and int(out.read_text().split()[1]) > 0
+    table = run_sql("select street_name, count(*) as n from base.base_person group by 1")
+    assert "street_name" in table.splitlines()[0] and "rows)" in table
+
+
+def _reader_script(path: Path) -> str:
+    return textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(path)!r}, read_only=True)
+        first = con.execute("select count(*) from base.base_person").fetchone()[0]
+        print("ready", first, flush=True)
+        seen = set()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            seen.add(con.execute("select count(*) from base.base_person").fetchone()[0])
+            if sys.stdin.readline().strip() == "stop":
+                break
+        print("seen", sorted(seen), flush=True)
+    """)
+
+
+def test_incremental_build_and_atomic_swap(built, monkeypatch):
+    """A reader holding the old warehouse keeps its view through a build; the new batch is read
+    incrementally; a build with nothing new is skipped and leaves the file untouched."""
+    from govlake.settings import get_settings
+    from govlake.transform import build
+
+    root, _, register = built
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
+    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY.decode())
+    get_settings.cache_clear()
+    warehouse = root / "warehouse.duckdb"
+    with _wh(root) as con:
+        before = con.execute("select count(*) from base.base_person").fetchone()[0]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _reader_script(warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert reader.stdout.readline().split() == ["ready", str(before)]
+
+    day2 = DAY1 + dt.timedelta(days=1)
+    generate(root, register, scale="small", seed=7, batch_date=day2, key=KEY,
+             only={"registered_person"})  # fmt: skip
+    started = time.perf_counter()
+    result = build()
+    seconds = time.perf_counter() - started
+    assert result.success, result.message
+    assert not result.full_refresh and len(result.new_batches) == 1
+    reader.stdin.write("go\nstop\n")
+    reader.stdin.flush()
+    out, _ = reader.communicate(timeout=60)
+    assert out.split() == ["seen", f"[{before}]"]  # old file, old count, throughout
+
+    ids = {normalise(r["citizen_id"]) for r in _accepted(root, "registered_person")}
+    valid = {i for i in ids if citizen_id_problem(i) is None}
+    with _wh(root) as con:
+        after = con.execute("select count(*) from base.base_person").fetchone()[0]
+    assert after == len(valid) > before
+    assert seconds < 30
+
+    stamp = warehouse.stat().st_mtime_ns
+    again = build()
+    assert again.skipped and again.seconds < 2
+    assert warehouse.stat().st_mtime_ns == stamp
+    assert (root / "curated" / "open" / "open_population_by_street_sex_age.parquet").exists()
+    assert not list(root.glob(".warehouse.next*/*"))
+    os.sync()
