@@ -1,0 +1,351 @@
+"""The rules themselves, vectorised and free of Great Expectations.
+
+Each ``*_ok`` function takes the non-null values of a column (pandas Series or Arrow array, as
+delivered or already normalised) and returns a numpy boolean array, True where the value passes;
+each ``*_reason`` explains one failing value in words a department understands. The GX metric
+providers (``govlake.quality.expectations``) call the ``*_ok`` functions, the gate calls the
+``*_reason`` functions for the few rows GX reports, so both always apply the same rule.
+
+Identifier rules come from ``govlake.identifiers`` (the reasons) and the ingest package's
+vectorised twin of them (the masks; tested equal to the Python functions there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from govlake.formats import DATE_FORMATS, MONTH_FORMATS
+from govlake.identifiers import (
+    citizen_id_problem,
+    credit_code_problem,
+    division_codes,
+    normalise,
+)
+
+# --- normalisation (what cosmetic delivery noise is undone before any rule) ---------------
+
+
+def arrow(values: Any) -> pa.Array:
+    """Arrow string array of a pandas Series / list / Arrow array (zero-copy when possible)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    elif not isinstance(values, pa.Array):
+        if hasattr(values, "array") and hasattr(values.array, "__arrow_array__"):
+            values = pa.array(values.array)
+        else:
+            values = pa.array(list(values), pa.string())
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    return values
+
+
+def normalise_text(values: pa.Array) -> pa.Array:
+    """Free text: NFKC (full-width → ASCII, U+3000 → space), whitespace runs → one space,
+    trimmed, '' → null. The same cleaning dbt staging applies (``govlake_text``)."""
+    out = pc.utf8_normalize(values, "NFKC")
+    out = pc.utf8_trim_whitespace(pc.replace_substring_regex(out, r"\s+", " "))
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+
+
+def normalise_code(values: pa.Array) -> pa.Array:
+    """Codes and identifiers: ``identifiers.normalise`` (NFKC, no whitespace, upper), '' → null."""
+    from govlake.ingest.pseudonym import normalise_array
+
+    out = normalise_array(values)
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+
+
+# --- identifiers ------------------------------------------------------------------------------
+
+
+def _invalid_mask(normalised: pa.Array, kind: str, today: dt.date) -> np.ndarray:
+    """True where a normalised, non-null identifier fails (citizen_id / credit_code).
+
+    Clean 18-character ASCII values go through the ingest package's numpy twin of the
+    identifiers rules; anything else through the Python functions.
+    """
+    from govlake.ingest.idcheck import _CHECKS, _matrix
+
+    slow, fast = _CHECKS[kind]
+    bad = np.zeros(len(normalised), dtype=bool)
+    if not len(normalised):
+        return bad
+    clean = pc.fill_null(
+        pc.and_(pc.string_is_ascii(normalised), pc.equal(pc.binary_length(normalised), 18)), False
+    )
+    clean_np = np.asarray(clean)
+    quick = normalised.filter(clean)
+    if len(quick):
+        bad[clean_np] = fast(_matrix(quick), today)
+    for i in np.flatnonzero(~clean_np):
+        bad[i] = slow(normalised[int(i)].as_py() or "", today=today) is not None
+    return bad
+
+
+def citizen_id_ok(values: Any, *, as_of: dt.date | None = None) -> np.ndarray:
+    """GB 11643 with a GB/T 2260 division code of any year (so 110118/110119 pass)."""
+    return ~_invalid_mask(normalise_code(arrow(values)), "citizen_id", as_of or dt.date.today())
+
+
+def citizen_id_reason(value: str, label: str, *, as_of: dt.date | None = None) -> str:
+    problem = citizen_id_problem(normalise(value), today=as_of) or "invalid"
+    return f"{label} {problem}"
+
+
+def credit_code_ok(values: Any) -> np.ndarray:
+    """GB 32100: alphabet, 6-digit division part, mod-31 check (letter-first codes pass)."""
+    return ~_invalid_mask(normalise_code(arrow(values)), "credit_code", dt.date.today())
+
+
+def credit_code_reason(value: str, label: str) -> str:
+    return f"{label} {credit_code_problem(normalise(value)) or 'invalid'}"
+
+
+def in_codes_ok(values: Any, codes: Sequence[str]) -> np.ndarray:
+    """Normalised code is one of ``codes`` (a sub-district list, the GB/T 2260 list)."""
+    normalised = normalise_code(arrow(values))
+    return np.asarray(pc.fill_null(pc.is_in(normalised, pa.array(list(codes))), False))
+
+
+def street_code_reason(value: str, label: str) -> str:
+    return f"{label} {normalise(value)} is not a sub-district (街道) code of the district"
+
+
+def division_code_ok(values: Any) -> np.ndarray:
+    return in_codes_ok(values, sorted(division_codes()))
+
+
+def division_code_reason(value: str, label: str) -> str:
+    return f"{label} {normalise(value)} is not a GB/T 2260 division code"
+
+
+# --- dates, months, numbers -------------------------------------------------------------------
+
+
+def parse_dates(values: Any, formats: Sequence[str] = DATE_FORMATS) -> pa.Array:
+    """date32 of each value parsed by the first matching pattern; null if none matches.
+
+    DuckDB's ``try_strptime(x, [patterns])``: the very call dbt staging uses, so a value the
+    gate accepts is a value staging can read.
+    """
+    import duckdb
+
+    text = normalise_text(arrow(values))
+    patterns = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in formats) + "]"
+    con = duckdb.connect()
+    try:
+        con.register("_values", pa.table({"v": text}))
+        sql = f"select cast(try_strptime(v, {patterns}) as date) as d from _values"
+        return con.sql(sql).to_arrow_table().column(0).combine_chunks()
+    finally:
+        con.close()
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def date_ok(
+    values: Any,
+    *,
+    formats: Sequence[str] = DATE_FORMATS,
+    min_date: dt.date | str | None = None,
+    max_date: dt.date | str | None = None,
+) -> np.ndarray:
+    """Parsed by one of ``formats`` (``govlake.formats``) and within [min_date, max_date]."""
+    parsed = parse_dates(values, formats)
+    ok = pc.is_valid(parsed)
+    lo, hi = _as_date(min_date), _as_date(max_date)
+    if lo is not None:
+        ok = pc.and_(ok, pc.fill_null(pc.greater_equal(parsed, pa.scalar(lo, pa.date32())), False))
+    if hi is not None:
+        ok = pc.and_(ok, pc.fill_null(pc.less_equal(parsed, pa.scalar(hi, pa.date32())), False))
+    return np.asarray(ok)
+
+
+def date_reason(
+    value: str,
+    label: str,
+    *,
+    formats: Sequence[str] = DATE_FORMATS,
+    min_date: dt.date | str | None = None,
+    max_date: dt.date | str | None = None,
+) -> str:
+    parsed = parse_dates([value], formats)[0].as_py()
+    if parsed is None:
+        return f"{label} {value!r} is not a date in any accepted format"
+    lo, hi = _as_date(min_date), _as_date(max_date)
+    return f"{label} {parsed} outside the plausible range {lo or '…'} to {hi or '…'}"
+
+
+_INTEGER = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+_BOOLEAN = ("是", "否", "Y", "N", "YES", "NO", "TRUE", "FALSE", "1", "0")
+
+
+def _numeric_text(values: Any) -> pa.Array:
+    """As staging reads numbers: code-normalised, thousands separators removed."""
+    return pc.replace_substring(normalise_code(arrow(values)), ",", "")
+
+
+def parseable_ok(values: Any, kind: str) -> np.ndarray:
+    """Value can be read as ``kind`` (integer, decimal, date, month, boolean) by staging."""
+    if kind in ("integer", "decimal"):
+        pattern = _INTEGER if kind == "integer" else _DECIMAL
+        return np.asarray(
+            pc.fill_null(pc.match_substring_regex(_numeric_text(values), pattern), False)
+        )
+    if kind == "date":
+        return np.asarray(pc.is_valid(parse_dates(values, DATE_FORMATS)))
+    if kind == "month":
+        return np.asarray(pc.is_valid(parse_dates(normalise_code(arrow(values)), MONTH_FORMATS)))
+    if kind == "boolean":
+        normalised = normalise_code(arrow(values))
+        return np.asarray(pc.fill_null(pc.is_in(normalised, pa.array(list(_BOOLEAN))), False))
+    if kind == "string":
+        return np.ones(len(values), dtype=bool)
+    raise ValueError(f"unknown type {kind!r}")
+
+
+def parseable_reason(value: str, label: str, kind: str) -> str:
+    words = {"integer": "an integer", "decimal": "a number", "date": "a date",
+             "month": "a month (YYYY-MM)", "boolean": "yes/no"}  # fmt: skip
+    return f"{label} {value!r} is not {words.get(kind, kind)}"
+
+
+def _numbers(values: Any) -> np.ndarray:
+    """float64 of each value; NaN where it is not a number (the parse rule reports those)."""
+    text = _numeric_text(values)
+    good = pc.fill_null(pc.match_substring_regex(text, _DECIMAL), False)
+    out = pc.cast(pc.if_else(good, text, pa.scalar(None, pa.string())), pa.float64())
+    return np.asarray(pc.fill_null(out, np.nan), dtype=np.float64)
+
+
+def between_ok(values: Any, min_value: float | None, max_value: float | None) -> np.ndarray:
+    """Number within [min_value, max_value]; values that are not numbers pass here."""
+    numbers = _numbers(values)
+    ok = np.ones(len(numbers), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if min_value is not None:
+            ok &= ~(numbers < min_value)
+        if max_value is not None:
+            ok &= ~(numbers > max_value)
+    return ok
+
+
+def between_reason(value: str, label: str, min_value: float | None, max_value: float | None) -> str:
+    number = float(_numbers([value])[0])
+    shown = f"{number:g}"
+    if min_value is not None and number < min_value:
+        return f"{label} {shown} below the minimum {min_value:g}"
+    return f"{label} {shown} above the maximum {max_value:g}"
+
+
+def regex_ok(values: Any, pattern: str) -> np.ndarray:
+    """Code-normalised value fully matches ``pattern``."""
+    normalised = normalise_code(arrow(values))
+    full = pattern if pattern.startswith("^") else f"^(?:{pattern})$"
+    return np.asarray(pc.fill_null(pc.match_substring_regex(normalised, full), False))
+
+
+# --- allowed values ---------------------------------------------------------------------------
+
+
+def in_set_ok(values: Any, allowed: Sequence[str]) -> np.ndarray:
+    """Text-normalised value is one of ``allowed`` (a closed list or a vocabulary)."""
+    normalised = normalise_text(arrow(values))
+    return np.asarray(pc.fill_null(pc.is_in(normalised, pa.array(list(allowed))), False))
+
+
+def in_set_reason(value: str, label: str, source: str) -> str:
+    return f"{label} {normalise_text(arrow([value]))[0].as_py()!r} is not in {source}"
+
+
+# --- cross-field ------------------------------------------------------------------------------
+
+
+def _valid_ids(ids: Any, as_of: dt.date | None) -> tuple[pa.Array, np.ndarray]:
+    normalised = normalise_code(arrow(ids))
+    valid = ~_invalid_mask(normalised, "citizen_id", as_of or dt.date.today())
+    return normalised, valid
+
+
+def sex_matches_id_ok(ids: Any, sexes: Any, *, as_of: dt.date | None = None) -> np.ndarray:
+    """性别 agrees with the 17th digit (odd 男, even 女). Rows with an invalid ID or an unknown
+    sex pass here: their own expectations report them, once."""
+    normalised, valid = _valid_ids(ids, as_of)
+    sex = normalise_text(arrow(sexes))
+    digit = pc.utf8_slice_codeunits(pc.fill_null(normalised, ""), 16, 17)
+    odd = np.isin(np.asarray(digit.to_numpy(zero_copy_only=False), dtype=object),
+                  ["1", "3", "5", "7", "9"])  # fmt: skip
+    expected = np.where(odd, "男", "女")
+    got = np.asarray(sex.to_numpy(zero_copy_only=False), dtype=object)
+    known = np.isin(got, ["男", "女"])
+    return ~(valid & known & (got != expected))
+
+
+def sex_matches_id_reason(citizen_id: str, sex: str, id_label: str, sex_label: str) -> str:
+    from govlake.identifiers import citizen_id_sex
+
+    expected = citizen_id_sex(normalise(citizen_id))
+    got = normalise_text(arrow([sex]))[0].as_py()
+    return f"{sex_label} {got} disagrees with {id_label} (17th digit means {expected})"
+
+
+def birth_matches_id_ok(ids: Any, dates: Any, *, as_of: dt.date | None = None) -> np.ndarray:
+    """出生日期 equals digits 7-14 of the ID; invalid IDs and unparseable dates pass here."""
+    normalised, valid = _valid_ids(ids, as_of)
+    parsed = parse_dates(dates)
+    text = pc.utf8_slice_codeunits(pc.fill_null(normalised, ""), 6, 14)
+    from_id = pc.strptime(text, "%Y%m%d", unit="s", error_is_null=True).cast(pa.date32())
+    differs = np.asarray(pc.fill_null(pc.not_equal(from_id, parsed), False))
+    return ~(valid & differs)
+
+
+def birth_matches_id_reason(citizen_id: str, date: str, id_label: str, date_label: str) -> str:
+    from govlake.identifiers import citizen_id_birth_date
+
+    expected = citizen_id_birth_date(normalise(citizen_id))
+    parsed = parse_dates([date])[0].as_py()
+    return f"{date_label} {parsed} disagrees with {id_label} (born {expected})"
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def key_text(frame: Any, columns: Sequence[str]) -> list[pa.Array]:
+    """Key columns as compared for uniqueness: code-normalised (a full-width copy is a copy)."""
+    return [normalise_code(arrow(frame[c])) for c in columns]
+
+
+def first_occurrence_ok(frame: Any, columns: Sequence[str]) -> np.ndarray:
+    """True for the first row of each key; later copies fail (the first copy is kept)."""
+    import pandas as pd
+
+    keys = pd.DataFrame({c: k.to_pandas() for c, k in zip(columns, key_text(frame, columns),
+                                                            strict=True)})  # fmt: skip
+    return ~keys.duplicated(keep="first").to_numpy()
+
+
+def safe_pattern(pattern: str) -> str:
+    """Anchored form of a pattern, for messages and the built-in regex expectation."""
+    return pattern if pattern.startswith("^") else f"^(?:{pattern})$"
+
+
+PATTERNS: dict[str, str] = {
+    "industry_code": r"^[A-T]([0-9]{2}([0-9]{1,2})?)?$",
+    "period": r"^[0-9]{4}(年|-?Q[1-4]|[-/]?(0[1-9]|1[0-2])|年(0?[1-9]|1[0-2])月)?$",
+    "phone": r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{8})$",
+}
+assert all(re.compile(p) for p in PATTERNS.values())

@@ -1,0 +1,369 @@
+"""Custom Great Expectations 1.x expectations for the district's data (pandas engine).
+
+Importing this module imports GX (~4 s) and registers the metrics and expectations, so only
+the gate, the suite builder and the tests import it, never a DAG file at parse time.
+Each expectation's metric calls the matching ``govlake.quality.checks`` rule; ``explain``
+turns the rows GX reports into the quarantine's ``_reason`` with the same rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, Literal
+
+from govlake.quality import checks
+from govlake.quality.gxquiet import quiet_gx
+
+quiet_gx()
+
+import pandas as pd  # noqa: E402
+from great_expectations.execution_engine import PandasExecutionEngine  # noqa: E402
+from great_expectations.expectations.expectation import (  # noqa: E402
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    MulticolumnMapExpectation,
+)
+from great_expectations.expectations.metrics.map_metric_provider import (  # noqa: E402
+    ColumnMapMetricProvider,
+    ColumnPairMapMetricProvider,
+    MulticolumnMapMetricProvider,
+    column_condition_partial,
+    column_pair_condition_partial,
+    multicolumn_condition_partial,
+)
+
+Labels = dict[str, str]
+
+
+def _series(mask: Any, like: pd.Series | pd.DataFrame) -> pd.Series:
+    """GX needs the condition aligned to the (null-filtered) index it passed in."""
+    return pd.Series(mask, index=like.index, dtype=bool)
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+_LIBRARY = {"maturity": "production", "tags": ["govlake"], "contributors": ["govlake"]}
+
+
+# --- citizen ID -------------------------------------------------------------------------------
+
+
+class ColumnValuesValidCitizenId(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_valid_citizen_id"
+    condition_value_keys = ("as_of",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, as_of: str | None = None, **_: Any) -> pd.Series:
+        return _series(checks.citizen_id_ok(column, as_of=_day(as_of)), column)
+
+
+class ExpectColumnValuesToBeValidCitizenId(ColumnMapExpectation):
+    """公民身份号码 (GB 11643): check character (python-stdnum), a real birth date not after
+    ``as_of``, and a division code of any GB/T 2260 revision (post-2014 codes pass)."""
+
+    as_of: str | None = None
+    map_metric = "column_values.govlake_valid_citizen_id"
+    success_keys = ("mostly", "as_of")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [
+            checks.citizen_id_reason(v, label, as_of=_day(self.as_of))
+            for v in frame.loc[index, self.column]
+        ]
+
+
+# --- unified social credit code ---------------------------------------------------------------
+
+
+class ColumnValuesValidCreditCode(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_valid_credit_code"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+        return _series(checks.credit_code_ok(column), column)
+
+
+class ExpectColumnValuesToBeValidCreditCode(ColumnMapExpectation):
+    """统一社会信用代码 (GB 32100): alphabet, 6-digit division part, mod-31 check character;
+    codes whose first characters are letters pass (``stdnum.cn.uscc`` rejects them)."""
+
+    map_metric = "column_values.govlake_valid_credit_code"
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [checks.credit_code_reason(v, label) for v in frame.loc[index, self.column]]
+
+
+# --- sub-district and division codes ----------------------------------------------------------
+
+
+class ColumnValuesInCodeList(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_in_code_list"
+    condition_value_keys = ("codes",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, codes: list[str] | None = None, **_: Any) -> pd.Series:
+        return _series(checks.in_codes_ok(column, codes or []), column)
+
+
+class ExpectColumnValuesToBeDistrictStreetCode(ColumnMapExpectation):
+    """街道代码: one of the district's sub-district codes (register vocabulary ``street``),
+    compared after normalisation (full-width digits and padding are cosmetic)."""
+
+    codes: list[str]
+    map_metric = "column_values.govlake_in_code_list"
+    success_keys = ("mostly", "codes")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [checks.street_code_reason(v, label) for v in frame.loc[index, self.column]]
+
+
+class ColumnValuesDivisionCode(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_division_code"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+        return _series(checks.division_code_ok(column), column)
+
+
+class ExpectColumnValuesToBeDivisionCode(ColumnMapExpectation):
+    """行政区划代码: a 6-digit GB/T 2260 code of any revision 1980-2019."""
+
+    map_metric = "column_values.govlake_division_code"
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [checks.division_code_reason(v, label) for v in frame.loc[index, self.column]]
+
+
+# --- dates and types --------------------------------------------------------------------------
+
+
+class ColumnValuesPlausibleDate(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_plausible_date"
+    condition_value_keys = ("min_date", "max_date")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(
+        cls, column: pd.Series, min_date: str | None = None, max_date: str | None = None, **_: Any
+    ) -> pd.Series:
+        return _series(checks.date_ok(column, min_date=min_date, max_date=max_date), column)
+
+
+class ExpectColumnValuesToBePlausibleDate(ColumnMapExpectation):
+    """A date written in any ``govlake.formats.DATE_FORMATS`` pattern, within a range."""
+
+    min_date: str | None = None
+    max_date: str | None = None
+    map_metric = "column_values.govlake_plausible_date"
+    success_keys = ("mostly", "min_date", "max_date")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [
+            checks.date_reason(v, label, min_date=self.min_date, max_date=self.max_date)
+            for v in frame.loc[index, self.column]
+        ]
+
+
+class ColumnValuesParseable(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_parseable"
+    condition_value_keys = ("value_type",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, value_type: str = "string", **_: Any) -> pd.Series:
+        return _series(checks.parseable_ok(column, value_type), column)
+
+
+class ExpectColumnValuesToBeParseableAs(ColumnMapExpectation):
+    """The delivered text can be read as the register type (integer, decimal, month, boolean)
+    the way dbt staging reads it (thousands separators and full-width digits allowed)."""
+
+    value_type: Literal["integer", "decimal", "date", "month", "boolean", "string"]
+    map_metric = "column_values.govlake_parseable"
+    success_keys = ("mostly", "value_type")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [
+            checks.parseable_reason(v, label, self.value_type)
+            for v in frame.loc[index, self.column]
+        ]
+
+
+class ColumnValuesNumberBetween(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_number_between"
+    condition_value_keys = ("min_value", "max_value")
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(
+        cls, column: pd.Series, min_value: float | None = None, max_value: float | None = None,
+        **_: Any,
+    ) -> pd.Series:  # fmt: skip
+        return _series(checks.between_ok(column, min_value, max_value), column)
+
+
+class ExpectColumnValuesToBeNumberBetween(ColumnMapExpectation):
+    """A number (as delivered text) within the register's min/max; non-numbers pass here
+    because ``ExpectColumnValuesToBeParseableAs`` reports them."""
+
+    min_value: float | None = None
+    max_value: float | None = None
+    map_metric = "column_values.govlake_number_between"
+    success_keys = ("mostly", "min_value", "max_value")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        return [
+            checks.between_reason(v, label, self.min_value, self.max_value)
+            for v in frame.loc[index, self.column]
+        ]
+
+
+# --- cross-field rules ------------------------------------------------------------------------
+
+
+class ColumnPairSexMatchesId(ColumnPairMapMetricProvider):
+    condition_metric_name = "column_pair_values.govlake_sex_matches_id"
+    condition_domain_keys = ("batch_id", "table", "column_A", "column_B", "row_condition",
+                             "condition_parser", "ignore_row_if")  # fmt: skip
+    condition_value_keys = ("as_of",)
+
+    @column_pair_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_A: pd.Series, column_B: pd.Series, as_of: str | None = None,
+                **_: Any) -> pd.Series:  # fmt: skip
+        return _series(checks.sex_matches_id_ok(column_A, column_B, as_of=_day(as_of)), column_A)
+
+
+class ExpectColumnPairSexToMatchCitizenId(ColumnPairMapExpectation):
+    """性别 (column_B) agrees with the 17th digit of the citizen ID (column_A): odd 男."""
+
+    as_of: str | None = None
+    ignore_row_if: Literal["both_values_are_missing", "either_value_is_missing", "neither"] = (
+        "either_value_is_missing"
+    )
+    map_metric = "column_pair_values.govlake_sex_matches_id"
+    success_keys = ("mostly", "as_of", "ignore_row_if")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        rows = frame.loc[index, [self.column_A, self.column_B]].itertuples(index=False)
+        a, b = labels.get(self.column_A, self.column_A), labels.get(self.column_B, self.column_B)
+        return [checks.sex_matches_id_reason(i, s, a, b) for i, s in rows]
+
+
+class ColumnPairBirthMatchesId(ColumnPairMapMetricProvider):
+    condition_metric_name = "column_pair_values.govlake_birth_matches_id"
+    condition_domain_keys = ColumnPairSexMatchesId.condition_domain_keys
+    condition_value_keys = ("as_of",)
+
+    @column_pair_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_A: pd.Series, column_B: pd.Series, as_of: str | None = None,
+                **_: Any) -> pd.Series:  # fmt: skip
+        return _series(checks.birth_matches_id_ok(column_A, column_B, as_of=_day(as_of)), column_A)
+
+
+class ExpectColumnPairBirthDateToMatchCitizenId(ColumnPairMapExpectation):
+    """出生日期 (column_B, any accepted date format) equals digits 7-14 of the ID (column_A)."""
+
+    as_of: str | None = None
+    ignore_row_if: Literal["both_values_are_missing", "either_value_is_missing", "neither"] = (
+        "either_value_is_missing"
+    )
+    map_metric = "column_pair_values.govlake_birth_matches_id"
+    success_keys = ("mostly", "as_of", "ignore_row_if")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        rows = frame.loc[index, [self.column_A, self.column_B]].itertuples(index=False)
+        a, b = labels.get(self.column_A, self.column_A), labels.get(self.column_B, self.column_B)
+        return [checks.birth_matches_id_reason(i, d, a, b) for i, d in rows]
+
+
+# --- key uniqueness ---------------------------------------------------------------------------
+
+
+class MulticolumnKeyFirstOccurrence(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.govlake_key_first_occurrence"
+    condition_domain_keys = ("batch_id", "table", "column_list", "row_condition",
+                             "condition_parser", "ignore_row_if")  # fmt: skip
+
+    @multicolumn_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column_list: pd.DataFrame, **_: Any) -> pd.Series:
+        return _series(checks.first_occurrence_ok(column_list, list(column_list.columns)),
+                       column_list)  # fmt: skip
+
+
+def _explain_duplicates(
+    cols: list[str], frame: pd.DataFrame, index: list, labels: Labels
+) -> list[str]:
+    """'same key as row N': N is the ``_source_row`` of the kept (first) copy."""
+    keys = pd.DataFrame(
+        {c: k.to_pandas() for c, k in zip(cols, checks.key_text(frame, cols), strict=True)},
+        index=frame.index,
+    )
+    complete = keys.notna().all(axis=1)
+    rows = frame["_source_row"] if "_source_row" in frame else pd.Series(frame.index + 1)
+    first = rows[complete].groupby([keys.loc[complete, c] for c in cols]).transform("first")
+    names = "+".join(labels.get(c, c) for c in cols)
+    return [f"duplicate {names}: same key as row {int(first.loc[i])}" for i in index]
+
+
+class ExpectKeyToBeFirstOccurrence(MulticolumnMapExpectation):
+    """A compound resource key (normalised) appears once; a later copy fails and the first is
+    kept. Rows with a blank key part are left to the not-null expectation."""
+
+    ignore_row_if: Literal["all_values_are_missing", "any_value_is_missing", "never"] = (
+        "any_value_is_missing"
+    )
+    map_metric = "multicolumn_values.govlake_key_first_occurrence"
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        return _explain_duplicates(list(self.column_list), frame, index, labels)
+
+
+class ColumnValuesFirstOccurrence(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_first_occurrence"
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+        frame = column.to_frame("key")
+        return _series(checks.first_occurrence_ok(frame, ["key"]), column)
+
+
+class ExpectColumnValuesToBeFirstOccurrence(ColumnMapExpectation):
+    """A one-field key (normalised) appears once; a later copy fails, the first is kept.
+    (GX's multicolumn expectations need two columns or more.)"""
+
+    map_metric = "column_values.govlake_first_occurrence"
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        return _explain_duplicates([self.column], frame, index, labels)
+
+
+CUSTOM = (
+    ExpectColumnValuesToBeValidCitizenId,
+    ExpectColumnValuesToBeValidCreditCode,
+    ExpectColumnValuesToBeDistrictStreetCode,
+    ExpectColumnValuesToBeDivisionCode,
+    ExpectColumnValuesToBePlausibleDate,
+    ExpectColumnValuesToBeParseableAs,
+    ExpectColumnValuesToBeNumberBetween,
+    ExpectColumnPairSexToMatchCitizenId,
+    ExpectColumnPairBirthDateToMatchCitizenId,
+    ExpectKeyToBeFirstOccurrence,
+    ExpectColumnValuesToBeFirstOccurrence,
+)

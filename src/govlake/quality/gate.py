@@ -1,0 +1,346 @@
+"""The quality gate: one raw batch → accepted rows + quarantined rows with reasons.
+
+GX (pandas engine, ephemeral context) validates a *checked frame*: every register field with
+its cosmetic noise undone (NFKC, trimmed, blank → null), so a full-width or padded value is
+judged on its content. GX returns, per expectation, the positions of the failing rows; each
+expectation's ``explain`` writes the reason. Outputs keep the raw columns untouched:
+
+* ``accepted/<resource>/batch_date=<d>/part-<batch>.parquet``: rows that passed everything;
+* ``quarantine/<resource>/batch_date=<d>/part-<batch>.parquet``: each failing row once, with
+  ``_expectation`` and ``_reason`` (all failures of the row, joined by "; ");
+* ``quality_results/<resource>/<batch>.parquet``: one row per expectation per run (appended).
+
+A batch whose failure rate exceeds the resource's ``max_failure_rate`` is *held*: nothing in
+accepted, manifest status ``held``; later batches are gated independently. Every write is
+atomic and a rerun rewrites the same files, so the gate is idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from govlake.lake import Lake, atomic_path
+from govlake.register import FieldFormat, FieldType, Register, Resource
+
+log = logging.getLogger(__name__)
+
+SEPARATOR = "; "
+CODE_FORMATS = frozenset(FieldFormat)  # every domain format is a code: no inner spaces
+CODE_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.month, FieldType.boolean})
+PARTIAL = 20  # unexpected values kept in the stored GX result (Data Docs)
+
+
+class GateError(RuntimeError):
+    """The gate itself could not run (missing batch, an expectation raised): not a data verdict."""
+
+
+@dataclass
+class GateResult:
+    """What the gate decided for one batch; ``message`` is what a failed Airflow task shows."""
+
+    resource: str
+    batch_id: str
+    batch_date: str
+    delivered: int
+    accepted: int
+    quarantined: int
+    failure_rate: float
+    max_failure_rate: float
+    held: bool
+    message: str
+    failures: dict[str, int] = field(default_factory=dict)  # expectation → failing rows
+    run_id: str = ""
+    duration_s: float = 0.0
+    accepted_path: str | None = None
+    quarantine_path: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "held" if self.held else "accepted"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- manifest (the ingest package's API; one place to switch if it changes) -------------------
+
+
+def _manifest_entry(lake: Lake, resource_id: str, batch_id: str) -> dict | None:
+    from govlake.ingest import read_manifest
+
+    found = [e for e in read_manifest(resource_id, lake=lake) if e.get("batch_id") == batch_id]
+    with_rows = [e for e in found if e.get("raw_path")]
+    return (with_rows or found or [None])[0]
+
+
+def _set_status(lake: Lake, entry: dict | None, status: str, **extra: Any) -> None:
+    if entry is None:
+        return
+    from govlake.ingest import update_status
+
+    update_status(entry, status, lake=lake, **extra)
+
+
+def _raw_path(lake: Lake, resource_id: str, batch_id: str, entry: dict | None) -> Path:
+    if entry and entry.get("raw_path"):
+        path = lake.root / entry["raw_path"]
+        if path.exists():
+            return path
+    matches = sorted(lake.raw(resource_id).glob(f"batch_date=*/part-{batch_id}.parquet"))
+    if not matches:
+        raise GateError(f"{resource_id}: no raw batch {batch_id} under {lake.raw(resource_id)}")
+    return matches[0]
+
+
+# --- the checked frame ------------------------------------------------------------------------
+
+
+def checked_frame(raw: pa.Table, resource: Resource) -> Any:
+    """The register fields with delivery noise undone (codes: no whitespace, upper case; text:
+    trimmed; blank → null) plus ``_source_row``, as a pandas frame with Arrow-backed strings."""
+    from govlake.quality.checks import arrow, normalise_code, normalise_text
+
+    columns: dict[str, pa.Array] = {}
+    for f in resource.fields:
+        values = arrow(raw.column(f.name)) if f.name in raw.column_names else pa.nulls(
+            raw.num_rows, pa.string())  # fmt: skip
+        code = f.format in CODE_FORMATS or f.type in CODE_TYPES
+        columns[f.name] = normalise_code(values) if code else normalise_text(values)
+    if "_source_row" in raw.column_names:
+        columns["_source_row"] = raw.column("_source_row").combine_chunks()
+    else:
+        columns["_source_row"] = pa.array(np.arange(1, raw.num_rows + 1, dtype=np.int64))
+    return pa.table(columns).to_pandas()
+
+
+# --- reasons for built-in expectations --------------------------------------------------------
+
+
+def _explain(expectation: Any, frame: Any, index: list, labels: dict[str, str]) -> list[str]:
+    """The ``_reason`` text for each failing row of one expectation."""
+    from govlake.quality.checks import in_set_reason
+
+    if hasattr(expectation, "explain"):
+        return expectation.explain(frame, index, labels)
+    kind = expectation.expectation_type
+    column = getattr(expectation, "column", None)
+    label = labels.get(column, column)
+    if kind == "expect_column_values_to_not_be_null":
+        return [f"{label} is blank (mandatory)"] * len(index)
+    values = frame.loc[index, column].tolist() if column else [None] * len(index)
+    if kind == "expect_column_values_to_be_in_set":
+        source = (expectation.meta or {}).get("govlake", {}).get("values_from") or "the list"
+        source = source.replace("vocab:", "vocabulary ")
+        return [in_set_reason(v, label, source) for v in values]
+    if kind == "expect_column_values_to_match_regex":
+        rule = (expectation.meta or {}).get("govlake", {}).get("rule", "format")
+        return [f"{label} {v!r} is not a valid {rule}" for v in values]
+    return [f"{label} {v!r} fails {kind}" for v in values]
+
+
+# --- running GX -------------------------------------------------------------------------------
+
+
+@dataclass
+class Validation:
+    """One GX run over a frame: per-expectation outcome and failing row positions."""
+
+    rows: list[dict]  # expectation, column, evaluated, failed, success
+    failing: dict[str, list[int]]  # expectation name → row positions
+    expectations: dict[str, Any]
+    gx_result: dict
+    duration_s: float
+
+
+def run_suite(frame: Any, expectations: list[Any], suite_name: str) -> Validation:
+    """Validate ``frame`` with GX (pandas, ephemeral context); positions are frame positions."""
+    import great_expectations as gx
+
+    from govlake.quality.gxquiet import ephemeral_context
+    from govlake.quality.suites import columns_of, expectation_name
+
+    started = time.perf_counter()
+    context = ephemeral_context()
+    batch_def = (
+        context.data_sources.add_pandas(suite_name)
+        .add_dataframe_asset("raw_batch")
+        .add_batch_definition_whole_dataframe("batch")
+    )
+    by_name: dict[str, Any] = {}
+    for e in expectations:
+        name = expectation_name(e)
+        e.meta = {**(e.meta or {}), "govlake": {**(e.meta or {}).get("govlake", {}), "name": name}}
+        by_name[name] = e
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL},
+    )
+    rows, failing, errors = [], {}, []
+    for r in result.results:
+        name = r.expectation_config.meta["govlake"]["name"]
+        problem = _exception(r.exception_info)
+        if problem:
+            errors.append(f"{name}: {problem}")
+            continue
+        res = r.result or {}
+        element = int(res.get("element_count", len(frame)))
+        missing = int(res.get("missing_count") or 0)
+        unexpected = int(res.get("unexpected_count") or 0)
+        index = [int(i) for i in res.get("unexpected_index_list") or []]
+        if len(index) != unexpected:
+            errors.append(f"{name}: GX reported {unexpected} failures but {len(index)} rows")
+        failing[name] = index
+        kind = r.expectation_config.type
+        evaluated = element if kind == "expect_column_values_to_not_be_null" else element - missing
+        rows.append({
+            "expectation": name, "expectation_type": kind,
+            "column": ",".join(columns_of(by_name[name])), "evaluated": evaluated,
+            "failed": unexpected, "success": bool(r.success),
+        })  # fmt: skip
+    if errors:
+        raise GateError(f"{suite_name}: expectation(s) could not run: " + "; ".join(errors))
+    stored = _trim(result.to_json_dict())
+    return Validation(rows, failing, by_name, stored, time.perf_counter() - started)
+
+
+def _exception(info: Any) -> str | None:
+    """The message of an exception GX caught, whichever shape it reports it in (top level, or
+    one entry per metric in 1.x)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
+def _trim(result: dict) -> dict:
+    """Keep the stored GX result small: Data Docs show only the first few failing values."""
+    for r in result.get("results", []):
+        res = r.get("result") or {}
+        for key in ("unexpected_list", "unexpected_index_list"):
+            if isinstance(res.get(key), list):
+                res[key] = res[key][:PARTIAL]
+        res.pop("unexpected_index_query", None)
+    return result
+
+
+# --- the gate ---------------------------------------------------------------------------------
+
+
+def _defaults(lake: Lake | None, register: Register | None) -> tuple[Lake, Register]:
+    from govlake.register import load_register
+    from govlake.settings import get_settings
+
+    return lake or Lake(get_settings().lake_root), register or load_register()
+
+
+def _write(table: pa.Table, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, compression="snappy")
+
+
+def validate_batch(
+    resource_id: str,
+    batch_id: str,
+    *,
+    lake: Lake | None = None,
+    register: Register | None = None,
+    quality_dir: Path | None = None,
+) -> GateResult:
+    """Gate one raw batch: accepted + quarantine (+ reasons), results, manifest status."""
+    from govlake.quality.results import write_results
+    from govlake.quality.suites import suite_expectations
+
+    started = time.perf_counter()
+    lake, register = _defaults(lake, register)
+    res = register.resource(resource_id)
+    entry = _manifest_entry(lake, res.id, batch_id)
+    path = _raw_path(lake, res.id, batch_id, entry)
+    batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
+    raw = pq.read_table(path)
+    raw = raw.replace_schema_metadata(None)
+    n = raw.num_rows
+
+    frame = checked_frame(raw, res)
+    expectations = suite_expectations(
+        res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
+    )
+    validation = run_suite(frame, expectations, res.id)
+
+    labels = {f.name: f.label for f in res.fields}
+    names: list[list[str]] = [[] for _ in range(n)]
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    for name, index in validation.failing.items():
+        if not index:
+            continue
+        texts = _explain(validation.expectations[name], frame, index, labels)
+        for i, text in zip(index, texts, strict=True):
+            names[i].append(name)
+            reasons[i].append(text)
+    failed = np.array([bool(x) for x in names], dtype=bool)
+    positions = np.flatnonzero(failed)
+    quarantined = int(failed.sum())
+    rate = quarantined / n if n else 0.0
+    held = rate > res.max_failure_rate
+    failures = {r["expectation"]: r["failed"] for r in validation.rows if r["failed"]}
+
+    partition = f"batch_date={batch_date}"
+    accepted_path = lake.accepted(res.id) / partition / f"part-{batch_id}.parquet"
+    quarantine_path = lake.quarantine(res.id) / partition / f"part-{batch_id}.parquet"
+    if quarantined:
+        q = raw.take(pa.array(positions))
+        q = q.append_column("_expectation", pa.array(
+            [SEPARATOR.join(names[i]) for i in positions], pa.string()))  # fmt: skip
+        q = q.append_column("_reason", pa.array(
+            [SEPARATOR.join(reasons[i]) for i in positions], pa.string()))  # fmt: skip
+        _write(q, quarantine_path)
+    else:
+        quarantine_path.unlink(missing_ok=True)
+    if held:
+        accepted_path.unlink(missing_ok=True)
+    else:
+        _write(raw.filter(pa.array(~failed)), accepted_path)
+
+    worst = ", ".join(f"{k}: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1]))
+    summary = (
+        f"{res.id} batch {batch_id} ({batch_date}): {quarantined:,} of {n:,} rows failed "
+        f"({rate:.2%}, threshold {res.max_failure_rate:.2%})"
+    )
+    if held:
+        message = f"HELD {summary}; nothing accepted; failing expectations: {worst}"
+    else:
+        message = f"accepted {summary}" + (f"; quarantined by: {worst}" if worst else "")
+    run_id = uuid.uuid4().hex[:12]
+    result = GateResult(
+        resource=res.id, batch_id=batch_id, batch_date=batch_date, delivered=n,
+        accepted=0 if held else n - quarantined, quarantined=quarantined, failure_rate=rate,
+        max_failure_rate=res.max_failure_rate, held=held, message=message, failures=failures,
+        run_id=run_id, duration_s=time.perf_counter() - started,
+        accepted_path=None if held else str(accepted_path),
+        quarantine_path=str(quarantine_path) if quarantined else None,
+    )  # fmt: skip
+    write_results(lake, result, validation)
+    _set_status(
+        lake, entry, result.status, accepted_rows=result.accepted,
+        quarantined_rows=quarantined, failure_rate=round(rate, 6), quality_message=message,
+        quality_run_id=run_id,
+    )  # fmt: skip
+    (log.warning if held else log.info)("%s", message)
+    return result
