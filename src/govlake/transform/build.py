@@ -9,10 +9,10 @@ Why this shape:
 - Two files: the analysts' warehouse holds only what analysts may see (base, thematic, open,
   conflict counts, reference codes); the builder's ``_build/restricted.duckdb`` holds staging
   views over the accepted zone, the current rows per resource and conflict details.
-- Incremental: the accepted zone's file list is stored in the warehouse (``_govlake.build_files``).
+- Incremental: the accepted zone's file list is stored in the warehouse (``_govlake.build_state``).
   No new file → dbt does not run at all (nothing changes, milliseconds). New files → their batch
-  ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``) and the ``intermediate`` models read only those batches. A file
-  that changed or vanished → full refresh (deliveries were replaced).
+  ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``) and the ``intermediate`` models read only those
+  batches. A file that changed or vanished → full refresh (deliveries were replaced).
 - Base and open tables are then exported to ``curated/`` Parquet, each file written aside and
   renamed (dbt-duckdb's external materialisation writes in place and cannot be incremental).
 """

@@ -244,16 +244,23 @@ CURRENT_ORDER_FIRST = {"economic_indicator": "revision desc nulls last"}
 
 
 def render_staging_sql(resource: Resource) -> str:
+    args = f"'{resource.department}', '{resource.id}'"
     return (
         f"-- GENERATED from the register (resource {resource.id}); cleaning from column meta\n"
         "with\n\n"
         "source as (\n\n"
-        f"    {{{{ govlake_source('{resource.department}', '{resource.id}') }}}}\n\n"
+        f"    {{{{ govlake_source({args}) }}}}\n\n"
+        "),\n\n"
+        "normalised as (\n\n"
+        "    select\n"
+        "        *,\n"
+        f"        {{{{ govlake_normalised_identifiers({args}) }}}}\n"
+        "    from source\n\n"
         "),\n\n"
         "renamed as (\n\n"
         "    select\n"
-        f"        {{{{ govlake_staged_columns('{resource.department}', '{resource.id}') }}}}\n"
-        "    from source\n\n"
+        f"        {{{{ govlake_staged_columns({args}) }}}}\n"
+        "    from normalised\n\n"
         ")\n\n"
         "select * from renamed\n"
     )

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('civil_affairs', 'disability_benefit') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('civil_affairs', 'disability_benefit') }}
-    from source
+    from normalised
 
 )
 

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('development_reform', 'investment_project') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('development_reform', 'investment_project') }}
-    from source
+    from normalised
 
 )
 

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('health', 'medical_institution') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('health', 'medical_institution') }}
-    from source
+    from normalised
 
 )
 

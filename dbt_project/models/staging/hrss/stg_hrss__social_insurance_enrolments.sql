@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('hrss', 'social_insurance_enrolment') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('hrss', 'social_insurance_enrolment') }}
-    from source
+    from normalised
 
 )
 

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('market_regulation', 'enterprise_registration') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('market_regulation', 'enterprise_registration') }}
-    from source
+    from normalised
 
 )
 

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('police', 'household') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('police', 'household') }}
-    from source
+    from normalised
 
 )
 

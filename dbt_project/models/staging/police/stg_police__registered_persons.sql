@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('police', 'registered_person') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('police', 'registered_person') }}
-    from source
+    from normalised
 
 )
 

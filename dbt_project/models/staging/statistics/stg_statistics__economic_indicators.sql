@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('statistics', 'economic_indicator') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('statistics', 'economic_indicator') }}
-    from source
+    from normalised
 
 )
 

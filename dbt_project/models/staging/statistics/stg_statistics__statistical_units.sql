@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('statistics', 'statistical_unit') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('statistics', 'statistical_unit') }}
-    from source
+    from normalised
 
 )
 

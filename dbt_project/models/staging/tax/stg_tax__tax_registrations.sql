@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('tax', 'tax_registration') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('tax', 'tax_registration') }}
-    from source
+    from normalised
 
 )
 

@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('tourism', 'hotel') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('tourism', 'hotel') }}
-    from source
+    from normalised
 
 )
 

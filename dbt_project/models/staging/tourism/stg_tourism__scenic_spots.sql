@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('tourism', 'scenic_spot') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('tourism', 'scenic_spot') }}
-    from source
+    from normalised
 
 )
 

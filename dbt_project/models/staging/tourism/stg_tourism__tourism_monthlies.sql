@@ -7,11 +7,20 @@ source as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ govlake_normalised_identifiers('tourism', 'tourism_monthly') }}
+    from source
+
+),
+
 renamed as (
 
     select
         {{ govlake_staged_columns('tourism', 'tourism_monthly') }}
-    from source
+    from normalised
 
 )
 

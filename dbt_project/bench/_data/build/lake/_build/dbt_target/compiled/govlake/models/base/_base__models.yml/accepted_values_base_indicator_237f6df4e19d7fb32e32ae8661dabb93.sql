@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        period_type as value_field,
+        count(*) as n_records
+
+    from "warehouse"."base"."base_indicator"
+    group by period_type
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'year','quarter','month'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select period
+from "warehouse"."base"."base_indicator"
+where period is null
+
+

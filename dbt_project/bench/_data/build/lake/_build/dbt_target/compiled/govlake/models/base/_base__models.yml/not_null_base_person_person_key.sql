@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select person_key
+from "warehouse"."base"."base_person"
+where person_key is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select sex
+from "warehouse"."base"."base_person"
+where sex is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select street_code
+from "warehouse"."base"."base_person"
+where street_code is null
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    person_key as unique_field,
+    count(*) as n_records
+
+from "warehouse"."base"."base_person"
+where person_key is not null
+group by person_key
+having count(*) > 1
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select base_attribute
+from "warehouse"."conflicts"."conflict_counts"
+where base_attribute is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select conflicts
+from "warehouse"."conflicts"."conflict_counts"
+where conflicts is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select entity_key
+from "restricted"."conflicts"."conflicts"
+where entity_key is null
+
+

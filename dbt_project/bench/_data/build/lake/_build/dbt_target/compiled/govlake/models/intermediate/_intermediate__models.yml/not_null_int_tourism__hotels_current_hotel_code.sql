@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select hotel_code
+from "restricted"."intermediate"."int_tourism__hotels_current"
+where hotel_code is null
+
+

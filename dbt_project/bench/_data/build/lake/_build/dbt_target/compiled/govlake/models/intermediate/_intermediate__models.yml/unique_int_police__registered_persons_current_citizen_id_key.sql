@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    citizen_id_key as unique_field,
+    count(*) as n_records
+
+from "restricted"."intermediate"."int_police__registered_persons_current"
+where citizen_id_key is not null
+group by citizen_id_key
+having count(*) > 1
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select month
+from "warehouse"."thematic"."health_service_monthly"
+where month is null
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    institution_code as unique_field,
+    count(*) as n_records
+
+from "warehouse"."thematic"."health_institutions"
+where institution_code is not null
+group by institution_code
+having count(*) > 1
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    hotel_code as unique_field,
+    count(*) as n_records
+
+from "warehouse"."thematic"."tourism_hotels"
+where hotel_code is not null
+group by hotel_code
+having count(*) > 1
+
+

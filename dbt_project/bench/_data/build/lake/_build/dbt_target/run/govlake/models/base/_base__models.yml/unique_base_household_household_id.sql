@@ -1,0 +1,28 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+select
+    household_id as unique_field,
+    count(*) as n_records
+
+from "warehouse"."base"."base_household"
+where household_id is not null
+group by household_id
+having count(*) > 1
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,21 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+
+select indicator_code, period, region_code, count(*) as n_rows
+from "restricted"."intermediate"."int_statistics__economic_indicators_current"
+group by all
+having count(*) > 1
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select household_id
+from "restricted"."intermediate"."int_police__households_current"
+where household_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

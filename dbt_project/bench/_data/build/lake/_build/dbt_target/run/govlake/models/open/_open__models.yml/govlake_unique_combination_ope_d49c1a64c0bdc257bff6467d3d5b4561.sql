@@ -1,0 +1,21 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+
+select street_code, sex, age_band, count(*) as n_rows
+from "warehouse"."open"."open_population_by_street_sex_age"
+group by all
+having count(*) > 1
+
+
+  
+  
+      
+    ) dbt_internal_test

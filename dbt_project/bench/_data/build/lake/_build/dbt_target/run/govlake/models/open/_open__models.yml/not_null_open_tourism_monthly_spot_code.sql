@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select spot_code
+from "warehouse"."open"."open_tourism_monthly"
+where spot_code is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test
