@@ -85,9 +85,8 @@ def test_base_person_counts_distinct_valid_police_ids(built):
 def test_legal_entities_are_distinct_valid_codes_across_three_departments(built):
     root, _, _ = built
     codes = set()
-    for rid, col in [("enterprise_registration", "credit_code"),
-                     ("tax_registration", "credit_code"), ("statistical_unit", "credit_code")]:  # fmt: skip
-        codes |= {normalise(r[col]) for r in _accepted(root, rid) if r[col]}
+    for rid in ("enterprise_registration", "tax_registration", "statistical_unit"):
+        codes |= {normalise(r["credit_code"]) for r in _accepted(root, rid) if r["credit_code"]}
     valid = {c for c in codes if credit_code_problem(c) is None}
     with _wh(root) as con:
         got = {
