@@ -208,7 +208,7 @@ def run_suite(frame: Any, expectations: list[Any], suite_name: str) -> Validatio
         evaluated = element if kind == "expect_column_values_to_not_be_null" else element - missing
         rows.append({
             "expectation": name, "expectation_type": kind,
-            "column": ",".join(columns_of(by_name[name])), "evaluated": evaluated,
+            "column_name": ",".join(columns_of(by_name[name])), "evaluated": evaluated,
             "failed": unexpected, "success": bool(r.success),
         })  # fmt: skip
     if errors:

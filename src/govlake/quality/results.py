@@ -29,7 +29,7 @@ SCORE_BATCHES = 5
 SCHEMA = pa.schema([
     ("resource", pa.string()), ("batch_id", pa.string()), ("batch_date", pa.date32()),
     ("run_id", pa.string()), ("run_at", pa.timestamp("us", tz="UTC")),
-    ("expectation", pa.string()), ("expectation_type", pa.string()), ("column", pa.string()),
+    ("expectation", pa.string()), ("expectation_type", pa.string()), ("column_name", pa.string()),
     ("evaluated", pa.int64()), ("failed", pa.int64()), ("success", pa.bool_()),
     ("duration_s", pa.float64()), ("rows_delivered", pa.int64()),
     ("rows_quarantined", pa.int64()), ("held", pa.bool_()),
