@@ -99,7 +99,8 @@ def test_street_code(register) -> None:
     from govlake.quality.expectations import ExpectColumnValuesToBeDistrictStreetCode
 
     codes = list(register.vocab["street"])
-    values = ["110107001", "１１０１０７０１１", "\u3000110107009 ", "110107007", "110107099", "1101"]
+    values = ["110107001", "１１０１０７０１１", "\u3000110107009 ", "110107007", "110107099",
+              "1101"]  # fmt: skip
     exp = ExpectColumnValuesToBeDistrictStreetCode(column="s", codes=codes)
     assert failing(exp, s=values) == [3, 4, 5]
 
