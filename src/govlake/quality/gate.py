@@ -162,10 +162,18 @@ class Validation:
     duration_s: float
 
 
-def run_suite(frame: Any, expectations: list[Any], suite_name: str) -> Validation:
-    """Validate ``frame`` with GX (pandas, ephemeral context); positions are frame positions."""
+def run_suite(
+    frame: Any, expectations: list[Any], suite_name: str, *, normalised: bool = False
+) -> Validation:
+    """Validate ``frame`` with GX (pandas, ephemeral context); positions are frame positions.
+
+    ``normalised``: the frame is a :func:`checked_frame`, so the rules skip normalising.
+    """
+    from contextlib import nullcontext
+
     import great_expectations as gx
 
+    from govlake.quality.checks import already_normalised
     from govlake.quality.gxquiet import ephemeral_context
     from govlake.quality.suites import columns_of, expectation_name
 
@@ -185,10 +193,11 @@ def run_suite(frame: Any, expectations: list[Any], suite_name: str) -> Validatio
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
     )
-    result = definition.run(
-        batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL},
-    )
+    with already_normalised() if normalised else nullcontext():
+        result = definition.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL},
+        )
     rows, failing, errors = [], {}, []
     for r in result.results:
         name = r.expectation_config.meta["govlake"]["name"]
@@ -197,23 +206,24 @@ def run_suite(frame: Any, expectations: list[Any], suite_name: str) -> Validatio
             errors.append(f"{name}: {problem}")
             continue
         res = r.result or {}
-        element = int(res.get("element_count", len(frame)))
-        missing = int(res.get("missing_count") or 0)
         unexpected = int(res.get("unexpected_count") or 0)
         index = [int(i) for i in res.get("unexpected_index_list") or []]
         if len(index) != unexpected:
             errors.append(f"{name}: GX reported {unexpected} failures but {len(index)} rows")
         failing[name] = index
         kind = r.expectation_config.type
-        evaluated = element if kind == "expect_column_values_to_not_be_null" else element - missing
+        cols = columns_of(by_name[name])
+        # rows the rule looked at: all of them for not-null, else those with every value
+        evaluated = len(frame)
+        if kind != "expect_column_values_to_not_be_null":
+            evaluated = int(frame[cols].notna().all(axis=1).sum())
         rows.append({
-            "expectation": name, "expectation_type": kind,
-            "column_name": ",".join(columns_of(by_name[name])), "evaluated": evaluated,
-            "failed": unexpected, "success": bool(r.success),
+            "expectation": name, "expectation_type": kind, "column_name": ",".join(cols),
+            "evaluated": evaluated, "failed": unexpected, "success": bool(r.success),
         })  # fmt: skip
     if errors:
         raise GateError(f"{suite_name}: expectation(s) could not run: " + "; ".join(errors))
-    stored = _trim(result.to_json_dict())
+    stored = _stored(result)
     return Validation(rows, failing, by_name, stored, time.perf_counter() - started)
 
 
@@ -230,15 +240,16 @@ def _exception(info: Any) -> str | None:
     return None
 
 
-def _trim(result: dict) -> dict:
-    """Keep the stored GX result small: Data Docs show only the first few failing values."""
-    for r in result.get("results", []):
-        res = r.get("result") or {}
+def _stored(result: Any) -> dict:
+    """The GX result as JSON, small: Data Docs show only the first few failing values (the
+    quarantine has them all); trimmed before serialising, which is otherwise slow."""
+    for r in result.results:
+        res = r.result or {}
         for key in ("unexpected_list", "unexpected_index_list"):
             if isinstance(res.get(key), list):
                 res[key] = res[key][:PARTIAL]
         res.pop("unexpected_index_query", None)
-    return result
+    return result.to_json_dict()
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -282,21 +293,22 @@ def validate_batch(
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
     )
-    validation = run_suite(frame, expectations, res.id)
+    validation = run_suite(frame, expectations, res.id, normalised=True)
 
     labels = {f.name: f.label for f in res.fields}
-    names: list[list[str]] = [[] for _ in range(n)]
-    reasons: list[list[str]] = [[] for _ in range(n)]
+    per_row: dict[int, tuple[list[str], list[str]]] = {}
     for name, index in validation.failing.items():
         if not index:
             continue
         texts = _explain(validation.expectations[name], frame, index, labels)
         for i, text in zip(index, texts, strict=True):
-            names[i].append(name)
-            reasons[i].append(text)
-    failed = np.array([bool(x) for x in names], dtype=bool)
-    positions = np.flatnonzero(failed)
-    quarantined = int(failed.sum())
+            names, reasons = per_row.setdefault(i, ([], []))
+            names.append(name)
+            reasons.append(text)
+    positions = np.array(sorted(per_row), dtype=np.int64)
+    failed = np.zeros(n, dtype=bool)
+    failed[positions] = True
+    quarantined = len(positions)
     rate = quarantined / n if n else 0.0
     held = rate > res.max_failure_rate
     failures = {r["expectation"]: r["failed"] for r in validation.rows if r["failed"]}
@@ -307,9 +319,9 @@ def validate_batch(
     if quarantined:
         q = raw.take(pa.array(positions))
         q = q.append_column("_expectation", pa.array(
-            [SEPARATOR.join(names[i]) for i in positions], pa.string()))  # fmt: skip
+            [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
         q = q.append_column("_reason", pa.array(
-            [SEPARATOR.join(reasons[i]) for i in positions], pa.string()))  # fmt: skip
+            [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
         _write(q, quarantine_path)
     else:
         quarantine_path.unlink(missing_ok=True)
