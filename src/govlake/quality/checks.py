@@ -111,7 +111,7 @@ def _invalid_mask(normalised: pa.Array, kind: str, today: dt.date) -> np.ndarray
 
 def citizen_id_ok(values: Any, *, as_of: dt.date | None = None) -> np.ndarray:
     """GB 11643 with a GB/T 2260 division code of any year (so 110118/110119 pass)."""
-    return ~_invalid_mask(normalise_code(arrow(values)), "citizen_id", as_of or dt.date.today())
+    return _valid_ids(values, as_of)[1].copy()
 
 
 def citizen_id_reason(value: str, label: str, *, as_of: dt.date | None = None) -> str:
@@ -293,10 +293,22 @@ def in_set_reason(value: str, label: str, source: str) -> str:
 # --- cross-field ------------------------------------------------------------------------------
 
 
+_VALID_IDS: dict[tuple, tuple[Any, np.ndarray]] = {}
+
+
 def _valid_ids(ids: Any, as_of: dt.date | None) -> tuple[pa.Array, np.ndarray]:
+    """Normalised IDs and their validity; the validity of the last column seen is reused
+    (the ID rule and both cross-field rules of a batch look at the same column). The cache
+    holds the data buffer itself, so its address cannot be reused while it is a key."""
     normalised = normalise_code(arrow(ids))
-    valid = ~_invalid_mask(normalised, "citizen_id", as_of or dt.date.today())
-    return normalised, valid
+    data = normalised.buffers()[2]
+    key = (data.address if data else 0, data.size if data else 0, normalised.offset,
+           len(normalised), as_of)  # fmt: skip
+    if key not in _VALID_IDS:
+        _VALID_IDS.clear()
+        valid = ~_invalid_mask(normalised, "citizen_id", as_of or dt.date.today())
+        _VALID_IDS[key] = (data, valid)
+    return normalised, _VALID_IDS[key][1]
 
 
 def sex_matches_id_ok(ids: Any, sexes: Any, *, as_of: dt.date | None = None) -> np.ndarray:

@@ -342,9 +342,11 @@ def _explain_duplicates(
         {c: k.to_pandas() for c, k in zip(cols, checks.key_text(frame, cols), strict=True)},
         index=frame.index,
     )
-    complete = keys.notna().all(axis=1)
     rows = frame["_source_row"] if "_source_row" in frame else pd.Series(frame.index + 1)
-    first = rows[complete].groupby([keys.loc[complete, c] for c in cols]).transform("first")
+    # only the keys that repeat matter: look their first row up among those rows alone
+    wanted = keys.loc[index].drop_duplicates()
+    among = keys.reset_index().merge(wanted, on=cols).set_index("index")
+    first = rows.loc[among.index].groupby([among[c] for c in cols]).transform("first")
     names = "+".join(labels.get(c, c) for c in cols)
     return [f"duplicate {names}: same key as row {int(first.loc[i])}" for i in index]
 
