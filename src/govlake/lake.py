@@ -60,11 +60,12 @@ class Lake:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a hidden temporary path beside ``target``; rename it into place only on success.
 
-    Readers glob ``*.parquet`` and never see the ``.tmp-`` file, so a killed writer leaves
-    nothing visible; the next run overwrites the leftover.
+    The temporary name ends in ``.partial``, not the target's suffix: DuckDB's
+    ``read_parquet('*.parquet')`` globs hidden files too, so a killed writer's leftover must not
+    match. Writers state the format explicitly. The next run overwrites or sweeps the leftover.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
+    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}.partial")
     try:
         yield tmp
         os.replace(tmp, target)
