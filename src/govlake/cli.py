@@ -253,16 +253,23 @@ def run(
             bar.update(task, description=dag_id)
             outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
             bar.advance(task)
+    from govlake.quality import build_data_docs
+
+    with console.status("Great Expectations Data Docs"):
+        docs = build_data_docs(lake)
     _summary(lake, outcomes)
+    console.print(f"quality Data Docs: {docs}")
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
 
 def _summary(lake, outcomes) -> None:
     from govlake.ingest import read_manifest
+    from govlake.quality import quality_scores
 
+    scores = quality_scores(lake)
     table = Table("DAG", "state", "files", "rows delivered", "accepted", "quarantined", "held",
-                  title="govlake run")  # fmt: skip
+                  "quality score", title="govlake run")  # fmt: skip
     for o in outcomes:
         rid = o.dag_id.removeprefix("ingest__")
         entries = read_manifest(rid) if o.dag_id.startswith("ingest__") else []
@@ -272,6 +279,7 @@ def _summary(lake, outcomes) -> None:
             _sum(entries, "rows"), _sum(entries, "accepted_rows"),
             _sum(entries, "quarantined_rows"),
             str(sum(e["status"] == "held" for e in entries)) if entries else "",
+            f"{scores[rid]:.1f}" if rid in scores else "",
         )  # fmt: skip
     console.print(table)
     console.print(f"lake: {lake.root}")
