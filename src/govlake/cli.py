@@ -268,14 +268,14 @@ def _summary(lake, outcomes) -> None:
     from govlake.quality import quality_scores
 
     scores = quality_scores(lake)
-    table = Table("DAG", "state", "files", "rows delivered", "accepted", "quarantined", "held",
-                  "quality score", title="govlake run")  # fmt: skip
+    table = Table("DAG (ingest__…)", "state", "files", "rows", "accepted", "quarantined", "held",
+                  "score", title="govlake run: rows delivered → accepted + quarantined")  # fmt: skip
     for o in outcomes:
         rid = o.dag_id.removeprefix("ingest__")
         entries = read_manifest(rid) if o.dag_id.startswith("ingest__") else []
         state = "[green]success" if o.ok else f"[red]{o.state} ({', '.join(o.failed_tasks)})"
         table.add_row(
-            o.dag_id, state, str(len(entries)) if entries else "",
+            rid, state, str(len(entries)) if entries else "",
             _sum(entries, "rows"), _sum(entries, "accepted_rows"),
             _sum(entries, "quarantined_rows"),
             str(sum(e["status"] == "held" for e in entries)) if entries else "",
