@@ -268,8 +268,10 @@ def _summary(lake, outcomes) -> None:
     from govlake.quality import quality_scores
 
     scores = quality_scores(lake)
-    table = Table("DAG (ingest__…)", "state", "files", "rows", "accepted", "quarantined", "held",
-                  "score", title="govlake run: rows delivered → accepted + quarantined")  # fmt: skip
+    table = Table(
+        "DAG (ingest__…)", "state", "files", "rows", "accepted", "quarantined", "held", "score",
+        title="govlake run: rows delivered → accepted + quarantined",
+    )  # fmt: skip
     for o in outcomes:
         rid = o.dag_id.removeprefix("ingest__")
         entries = read_manifest(rid) if o.dag_id.startswith("ingest__") else []
