@@ -21,10 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 LAKE = HERE / "_data" / "build" / "lake"
 DAY1 = dt.date(2026, 11, 2)
-START, END = "<!-- build:start -->", "<!-- build:end -->"
 KEY = "bench-key-not-secret"
 CHILD = """
 import json, os, resource, sys, time
@@ -97,7 +98,6 @@ def main() -> None:
         ("no new batch (`build()`)", noop),
     ]
     lines = [
-        START,
         "## Build (dbt on DuckDB: staging → 基础库 → themes → open)",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
@@ -124,17 +124,8 @@ def main() -> None:
         f"**{incremental['wall']:.1f} s**.",
         "City scale (~22M persons) not measured: the fixture generator is pure Python and the "
         "real `govlake.sample` (which has a city scale) has not landed yet.",
-        END,
     ]
-    results = HERE / "RESULTS.md"
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    section = "\n".join(lines)
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text, encoding="utf-8")
-    print(section)
+    print(write_section("build", "\n".join(lines)))
 
 
 if __name__ == "__main__":

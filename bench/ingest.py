@@ -16,86 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data" / "ingest"
 LAKE = DATA / "lake"
 DAY = dt.date(2026, 11, 2)
-START, END = "<!-- ingest:start -->", "<!-- ingest:end -->"
-
-# Row counts of the fallback generator (used only while govlake.sample does not exist):
-# Shijingshan 2020 census 567,851 residents, ~223k households, ~30k legal entities.
-FALLBACK_ROWS = {
-    "registered_person": 567_851, "household": 223_000, "social_insurance_enrolment": 300_000,
-    "elderly_care_benefit": 110_000, "disability_benefit": 15_000,
-    "enterprise_registration": 30_000, "tax_registration": 30_000, "statistical_unit": 30_000,
-    "medical_institution": 300, "medical_service_volume": 10_800, "investment_project": 2_000,
-    "economic_indicator": 5_000, "scenic_spot": 30, "hotel": 200, "tourism_monthly": 1_080,
-}  # fmt: skip
-
-
-def _fallback_generate(register) -> dict[str, int]:
-    """A district-scale landing zone with valid IDs and Chinese text (no defects)."""
-    import csv
-    import io
-    import json
-    import random
-
-    import pyarrow as pa
-
-    from govlake.duck import connect
-    from govlake.identifiers import make_citizen_id, make_credit_code
-    from govlake.lake import Lake
-
-    rng = random.Random(1)
-    names = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
-    given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉梅鹏飞鑫宇浩然子涵欣怡"
-
-    def value(f, i: int) -> str:
-        fmt = f.format.value if f.format else None
-        if fmt == "citizen_id":
-            born = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(32000))
-            return make_citizen_id("110107", born, i, i % 2 == 0)
-        if fmt == "credit_code":
-            return make_credit_code("91", "110107", f"{i:09d}")
-        if fmt == "street_code":
-            return f"11010700{i % 9 + 1}"
-        if f.type.value in ("integer", "decimal"):
-            return str(rng.randrange(1, 1000))
-        if f.type.value == "date":
-            return (dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(27000))).isoformat()
-        if f.type.value == "month":
-            return f"2025-{rng.randrange(1, 13):02d}"
-        return rng.choice(names) + rng.choice(given) + rng.choice(given)
-
-    counts = {}
-    con = connect()
-    for rid, n in FALLBACK_ROWS.items():
-        res = register.resource(rid)
-        d = res.delivery
-        headers = [f.label if d.headers == "zh" else f.name for f in res.fields]
-        rows = [[value(f, i) for f in res.fields] for i in range(n)]
-        folder = Lake(LAKE).landing(res.department, rid) / DAY.isoformat()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{rid}.{d.format}"
-        if d.format == "csv":
-            buf = io.StringIO(newline="")
-            w = csv.writer(buf, lineterminator="\r\n")
-            w.writerow(headers)
-            w.writerows(rows)
-            path.write_bytes(buf.getvalue().encode(d.encoding))
-        elif d.format == "jsonl":
-            lines = (json.dumps(dict(zip(headers, r, strict=True)), ensure_ascii=False)
-                     for r in rows)  # fmt: skip
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        else:
-            cols = list(zip(*rows, strict=True))
-            con.register("t", pa.table({h: list(c) for h, c in zip(headers, cols, strict=True)}))
-            con.execute(f"copy t to '{path}' (format xlsx, header true)")
-            con.unregister("t")
-        counts[rid] = n
-        print(f"  generated {rid}: {n:,} rows ({path.stat().st_size / 1e6:.1f} MB)", flush=True)
-    return counts
-
 
 def prepare(register, rebuild: bool) -> tuple[dict[str, int], str]:
     """The district sample in bench/_data (reused across runs unless --rebuild)."""
@@ -108,13 +34,10 @@ def prepare(register, rebuild: bool) -> tuple[dict[str, int], str]:
     shutil.rmtree(DATA, ignore_errors=True)
     LAKE.mkdir(parents=True)
     t0 = time.perf_counter()
-    try:
-        from govlake.sample import generate
+    from govlake.sample import generate
 
-        result = generate(LAKE, scale="district", seed=1, batch_date=DAY)
-        rows, source = dict(result.rows), "govlake.sample (district)"
-    except ImportError:
-        rows, source = _fallback_generate(register), "bench fallback generator (no govlake.sample)"
+    result = generate(LAKE, scale="district", seed=1, batch_date=DAY, register=register)
+    rows, source = dict(result.rows), "govlake.sample (district, seed 1, 2% defects)"
     print(f"generated sample in {time.perf_counter() - t0:.0f} s ({source})")
     import json
 
@@ -204,7 +127,7 @@ def main() -> None:
         ]
     )
     section = (
-        f"{START}\n## Ingest (landing → raw Parquet + manifest)\n\n"
+        "## Ingest (landing → raw Parquet + manifest)\n\n"
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
         f"({platform.python_implementation()} {platform.python_version()}), sample: {source}, "
         f"`bench/ingest.py`.\n\n"
@@ -221,17 +144,8 @@ def main() -> None:
         "slower), work the floor does not do; it overlaps with the Parquet write. The first "
         "resource in the run (alphabetical) also carries ~0.2 s of one-off numpy/pyarrow "
         "kernel start-up. Small files' ratios are dominated by fixed costs of a few ms.\n"
-        f"{END}"
     )
-    print(section)
-    results = HERE / "RESULTS.md"
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results.write_text(text, encoding="utf-8")
+    print(write_section("ingest", section))
 
 
 if __name__ == "__main__":

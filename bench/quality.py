@@ -23,11 +23,12 @@ import sys
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data" / "quality"
 LAKE = DATA / "lake"
 DAY = dt.date(2024, 6, 3)
-START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 ZONES = ("raw", "manifest", "accepted", "quarantine", "quality_results", "quality_docs")
 
 
@@ -186,7 +187,6 @@ def _write_results(rows, docs_s: float, options) -> None:
     big = [r for r in rows if r[1] >= 100_000]
     big_i, big_g = sum(r[4] for r in big), sum(r[5] for r in big)
     lines = [
-        START,
         "## Quality gate (raw → accepted / quarantine, Great Expectations 1.24)",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
@@ -220,18 +220,8 @@ def _write_results(rows, docs_s: float, options) -> None:
         "",
         "GX's SQL datasource on DuckDB is not an option on this stack (duckdb-engine reads "
         "results after GX closed the connection; no regex for the dialect, STACK_NOTES).",
-        END,
     ]
-    path = HERE / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    section = "\n".join(lines)
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-    print(section)
+    print(write_section("quality", "\n".join(lines)))
 
 
 if __name__ == "__main__":
