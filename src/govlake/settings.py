@@ -11,7 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_token: SecretStr | None = None
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
+
+    @field_validator("lake_root", "register_dir", "warehouse_path", "hmac_key_file", "airflow_home")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Relative paths are taken from the current folder once, so dbt (which runs in its
+        project folder) and Airflow tasks see the same place."""
+        return value.expanduser().resolve() if value is not None else None
 
     @property
     def warehouse(self) -> Path:
