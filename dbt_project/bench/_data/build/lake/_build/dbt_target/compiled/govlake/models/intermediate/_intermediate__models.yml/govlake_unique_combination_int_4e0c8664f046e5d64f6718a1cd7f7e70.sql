@@ -1,7 +1,0 @@
-
-
-select institution_code, month, count(*) as n_rows
-from "restricted"."intermediate"."int_health__medical_service_volumes_current"
-group by all
-having count(*) > 1
-
