@@ -239,6 +239,11 @@ def build(
         args.append("--full-refresh")
     if select:
         args += ["--select", *select]
+    elif not result.full_refresh:
+        # Only what the new batches can change: each touched source and everything downstream;
+        # untouched models (and their tests) stay as they are in the copied warehouse.
+        touched = sorted({k.split("/")[1] for k in new})
+        args += ["--select", *(f"source:{register.resource(r).department}.{r}+" for r in touched)]
     env = {
         "GOVLAKE_DBT_WAREHOUSE": str(next_wh.resolve()),
         "GOVLAKE_DBT_RESTRICTED": str(next_rs.resolve()),
