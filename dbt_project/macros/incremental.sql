@@ -24,3 +24,36 @@
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{- custom_schema_name if custom_schema_name else target.schema -}}
 {%- endmacro %}
+
+{#- The current row per key of one resource (intermediate models): new valid staged rows, plus
+    on incremental runs the stored rows with the same keys, latest delivery wins. -#}
+{% macro govlake_current_rows(staging_model, keys, conditions, order) -%}
+with
+
+new_rows as (
+
+    select * from {{ ref(staging_model) }}
+    where {{ conditions | join('\n      and ') }}
+    {% if is_incremental() %}
+      and {{ govlake_new_rows_filter() }}
+    {% endif %}
+
+),
+
+candidates as (
+
+    select * from new_rows
+    {% if is_incremental() %}
+    union all by name
+    select * from {{ this }} as current_rows
+    where exists (
+        select 1 from new_rows
+        where {% for k in keys %}new_rows.{{ k }} = current_rows.{{ k }}{% if not loop.last %} and {% endif %}{% endfor %}
+    )
+    {% endif %}
+
+)
+
+select * from candidates
+qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ order | join(', ') }}) = 1
+{%- endmacro %}

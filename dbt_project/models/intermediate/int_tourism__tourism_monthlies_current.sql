@@ -1,29 +1,9 @@
 -- GENERATED from the register (resource tourism_monthly): latest valid row per key
 {{ config(unique_key=['spot_code', 'month']) }}
 
-with
-
-new_rows as (
-
-    select * from {{ ref('stg_tourism__tourism_monthlies') }}
-    where spot_code is not null
-      and month is not null
-    {% if is_incremental() %}
-      and {{ govlake_new_rows_filter() }}
-    {% endif %}
-
-),
-
-candidates as (
-
-    select * from new_rows
-    {% if is_incremental() %}
-    union all by name
-    select * from {{ this }} as current_rows
-    where exists (select 1 from new_rows where new_rows.spot_code = current_rows.spot_code and new_rows.month = current_rows.month)
-    {% endif %}
-
-)
-
-select * from candidates
-qualify row_number() over (partition by spot_code, month order by batch_date desc, _ingested_at desc, _source_row desc) = 1
+{{ govlake_current_rows(
+    'stg_tourism__tourism_monthlies',
+    keys=['spot_code', 'month'],
+    conditions=['spot_code is not null', 'month is not null'],
+    order=['batch_date desc', '_ingested_at desc', '_source_row desc'],
+) }}
