@@ -353,30 +353,17 @@ def conflict_pairs(register: Register) -> list[dict]:
 
 
 def render_conflicts_sql(register: Register) -> str:
+    """One ``govlake_conflict_rows`` call per (base attribute, non-authoritative field)."""
     parts = []
     for p in conflict_pairs(register):
         a, o = p["auth"], p["other"]
+        auth = {"department": a.department, "resource": a.id, "model": current_model(a),
+                "key": p["auth_key"], "field": p["auth_field"]}  # fmt: skip
+        other = {"department": o.department, "resource": o.id, "model": current_model(o),
+                 "key": p["other_key"], "field": p["other_field"]}  # fmt: skip
         parts.append(
-            f"""    select distinct
-        '{p["attribute"]}' as base_attribute,
-        '{p["entity"]}' as entity,
-        other.{p["other_key"]} as entity_key,
-        '{a.department}' as authoritative_department,
-        '{a.id}' as authoritative_resource,
-        '{p["auth_field"]}' as authoritative_field,
-        cast(auth.{p["auth_field"]} as varchar) as authoritative_value,
-        '{o.department}' as other_department,
-        '{o.id}' as other_resource,
-        '{p["other_field"]}' as other_field,
-        cast(other.{p["other_field"]} as varchar) as other_value,
-        other._batch_id as batch_id,
-        other.batch_date,
-    from {{{{ ref('{current_model(o)}') }}}} as other
-    inner join {{{{ ref('{current_model(a)}') }}}} as auth
-        on auth.{p["auth_key"]} = other.{p["other_key"]}
-    where auth.{p["auth_field"]} is not null
-      and other.{p["other_field"]} is not null
-      and auth.{p["auth_field"]} <> other.{p["other_field"]}"""
+            f"    {{{{ govlake_conflict_rows(\n        {p['attribute']!r}, {p['entity']!r},\n"
+            f"        auth={auth!r},\n        other={other!r},\n    ) }}}}"
         )
     body = "\n\n    union all\n\n".join(parts)
     return (

@@ -1,0 +1,25 @@
+{#- 一数一源: rows of one non-authoritative field whose current value differs from the
+    authoritative department's current value for the same entity (both present). The generated
+    conflicts model calls this once per (base attribute, other field) from the register. -#}
+{% macro govlake_conflict_rows(attribute, entity, auth, other) -%}
+    select distinct
+        '{{ attribute }}' as base_attribute,
+        '{{ entity }}' as entity,
+        other.{{ other.key }} as entity_key,
+        '{{ auth.department }}' as authoritative_department,
+        '{{ auth.resource }}' as authoritative_resource,
+        '{{ auth.field }}' as authoritative_field,
+        cast(auth.{{ auth.field }} as varchar) as authoritative_value,
+        '{{ other.department }}' as other_department,
+        '{{ other.resource }}' as other_resource,
+        '{{ other.field }}' as other_field,
+        cast(other.{{ other.field }} as varchar) as other_value,
+        other._batch_id as batch_id,
+        other.batch_date,
+    from {{ ref(other.model) }} as other
+    inner join {{ ref(auth.model) }} as auth
+        on auth.{{ auth.key }} = other.{{ other.key }}
+    where auth.{{ auth.field }} is not null
+      and other.{{ other.field }} is not null
+      and auth.{{ auth.field }} <> other.{{ other.field }}
+{%- endmacro %}
