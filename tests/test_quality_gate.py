@@ -299,3 +299,54 @@ def test_unknown_batch_is_a_clear_error(lake_root: Path, register) -> None:
 
     with pytest.raises(GateError, match="registered_person: no raw batch nope"):
         validate_batch("registered_person", "nope", lake=Lake(lake_root), register=register)
+
+
+# --- the speed-ups change nothing -------------------------------------------------------------
+
+
+def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> None:
+    """The gate's checked frame judges low-cardinality columns once per distinct value (pandas
+    Categoricals) and memoises GX's expectation configurations; on the same rows, plain Arrow
+    strings with stock GX must fail exactly the same rows with the same GX results."""
+    import great_expectations as gx
+
+    from govlake.quality.gate import _batch_definition, checked_frame, run_suite
+    from govlake.quality.suites import suite_expectations
+
+    rows = [person(i) for i in range(250)]
+    rows += [person(3), person(261, sex="男"), person(262, birth_date="1900-13-01")]  # 250-252
+    rows += [person(264, sex=" 男\u3000"), person(265, street_code="１１０１０７００１")]  # fine
+    rows += [person(266, ethnicity="火星族"), person(267, citizen_id="110107" + "1" * 12)]
+    rows += [person(268, registration_type=None), person(269, citizen_id=None)]  # 257, 258
+    fields = [f.name for f in register.resource("registered_person").fields]
+    raw = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in fields})
+    frame = checked_frame(raw, register.resource("registered_person"))
+    encoded = [c for c in fields if str(frame[c].dtype) == "category"]
+    assert {"sex", "ethnicity", "street_code", "registration_type"} <= set(encoded)
+    plain = frame.astype({c: "str" for c in encoded}).replace({"nan": None})
+    assert plain["sex"].isna().sum() == frame["sex"].isna().sum()
+
+    def exps() -> list:
+        return suite_expectations("registered_person", register, dt.date.fromisoformat(DAY))
+
+    fast = run_suite(frame, exps(), "fast", normalised=True)
+    slow = run_suite(plain, exps(), "slow", normalised=True)
+    assert fast.failing == slow.failing
+    assert fast.rows == slow.rows
+    assert {i for ix in fast.failing.values() for i in ix} == {250, 251, 252, 255, 256, 257, 258}
+
+    # stock GX (no memoised configurations) on the same frame: identical results
+    from govlake.quality.checks import already_normalised
+
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": plain})
+
+    with already_normalised():
+        stock = batch.validate(gx.ExpectationSuite(name="stock", expectations=exps()),
+                               result_format={"result_format": "COMPLETE"})  # fmt: skip
+    got = {r.expectation_config.type + str(r.expectation_config.kwargs.get("column")):
+           (r.success, r.result.get("unexpected_index_list")) for r in stock.results}  # fmt: skip
+    want = {r["expectation"]: r["failed"] for r in slow.rows}
+    assert sum(len(ix or []) for _, ix in got.values()) == sum(want.values())
+    assert sorted(i for _, ix in got.values() for i in ix or []) == sorted(
+        i for ix in slow.failing.values() for i in ix
+    )

@@ -1,6 +1,7 @@
-"""Counts of invalid citizen IDs and credit codes in a column, vectorised with numpy.
+"""Invalid citizen IDs and credit codes in a column, vectorised with numpy.
 
-Ingest only counts (the manifest's ``invalid_identifiers``); the quality gate quarantines rows.
+Ingest only counts them (the manifest's ``invalid_identifiers``); the quality gate uses the
+same mask to quarantine rows.
 Clean ASCII 18-character values are checked as a byte matrix with the same rules as
 ``govlake.identifiers``; every other value goes through the Python functions, so the count
 equals calling ``citizen_id_problem`` / ``credit_code_problem`` on each value (tested).
@@ -90,13 +91,27 @@ _CHECKS: dict[str, tuple[Callable[..., str | None], Callable[..., np.ndarray]]] 
 }
 
 
-def count_invalid(normalised: pa.Array, kind: str, *, today: dt.date | None = None) -> int:
-    """How many non-null values of ``kind`` (citizen_id / credit_code) fail their check."""
+def invalid_mask(normalised: pa.Array, kind: str, *, today: dt.date | None = None) -> np.ndarray:
+    """True where a non-null normalised value of ``kind`` (citizen_id / credit_code) fails
+    its check; missing values are False (not judged here)."""
     today = today or dt.date.today()
     slow, fast = _CHECKS[kind]
-    values = normalised.filter(pc.is_valid(normalised))
-    clean = pc.and_(pc.string_is_ascii(values), pc.equal(pc.binary_length(values), 18))
-    quick = values.filter(clean)
-    bad = int(fast(_matrix(quick), today).sum()) if len(quick) else 0
-    rest = values.filter(pc.invert(clean)).to_pylist()
-    return bad + sum(slow(v, today=today) is not None for v in rest)
+    bad = np.zeros(len(normalised), dtype=bool)
+    if not len(normalised):
+        return bad
+    clean = pc.fill_null(
+        pc.and_(pc.string_is_ascii(normalised), pc.equal(pc.binary_length(normalised), 18)), False
+    )
+    clean_np = np.asarray(clean)
+    quick = normalised.filter(clean)
+    if len(quick):
+        bad[clean_np] = fast(_matrix(quick), today)
+    present = np.asarray(normalised.is_valid())
+    for i in np.flatnonzero(~clean_np & present):
+        bad[i] = slow(normalised[int(i)].as_py() or "", today=today) is not None
+    return bad
+
+
+def count_invalid(normalised: pa.Array, kind: str, *, today: dt.date | None = None) -> int:
+    """How many non-null values of ``kind`` (citizen_id / credit_code) fail their check."""
+    return int(invalid_mask(normalised, kind, today=today).sum())

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -53,13 +54,26 @@ def arrow(values: Any) -> pa.Array:
     elif not isinstance(values, pa.Array):
         if hasattr(values, "array") and hasattr(values.array, "__arrow_array__"):
             values = pa.array(values.array)
+        elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            values = pa.array(values)  # a DictionaryArray, decoded below
         else:
             values = pa.array(list(values), pa.string())
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        values = values.dictionary_decode()
     if not pa.types.is_string(values.type):
         values = values.cast(pa.string())
     return values
+
+
+def _encoded(values: Any) -> pa.DictionaryArray:
+    """``values`` dictionary-encoded (a ``Categorical`` or DictionaryArray as it is)."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        values = pa.array(values)
+    if isinstance(values, pa.DictionaryArray):
+        return values
+    return pc.dictionary_encode(arrow(values))
 
 
 def normalise_text(values: pa.Array) -> pa.Array:
@@ -86,31 +100,16 @@ def normalise_code(values: pa.Array) -> pa.Array:
 
 
 def _invalid_mask(normalised: pa.Array, kind: str, today: dt.date) -> np.ndarray:
-    """True where a normalised, non-null identifier fails (citizen_id / credit_code).
+    """True where a normalised, non-null identifier fails (citizen_id / credit_code): the
+    ingest package's vectorised twin of the ``govlake.identifiers`` rules (tested equal)."""
+    from govlake.ingest.idcheck import invalid_mask
 
-    Clean 18-character ASCII values go through the ingest package's numpy twin of the
-    identifiers rules; anything else through the Python functions.
-    """
-    from govlake.ingest.idcheck import _CHECKS, _matrix
-
-    slow, fast = _CHECKS[kind]
-    bad = np.zeros(len(normalised), dtype=bool)
-    if not len(normalised):
-        return bad
-    clean = pc.fill_null(
-        pc.and_(pc.string_is_ascii(normalised), pc.equal(pc.binary_length(normalised), 18)), False
-    )
-    clean_np = np.asarray(clean)
-    quick = normalised.filter(clean)
-    if len(quick):
-        bad[clean_np] = fast(_matrix(quick), today)
-    for i in np.flatnonzero(~clean_np):
-        bad[i] = slow(normalised[int(i)].as_py() or "", today=today) is not None
-    return bad
+    return invalid_mask(normalised, kind, today=today)
 
 
 def citizen_id_ok(values: Any, *, as_of: dt.date | None = None) -> np.ndarray:
-    """GB 11643 with a GB/T 2260 division code of any year (so 110118/110119 pass)."""
+    """GB 11643 with a GB/T 2260 division code of any year (so 110118/110119 pass); a missing
+    value passes (the not-null rule judges it)."""
     return _valid_ids(values, as_of)[1].copy()
 
 
@@ -157,6 +156,9 @@ def parse_dates(values: Any, formats: Sequence[str] = DATE_FORMATS) -> pa.Array:
     """
     import duckdb
 
+    encoded = _encoded(values)
+    if len(encoded.dictionary) < len(encoded):  # parse each distinct text once
+        return parse_dates(encoded.dictionary, formats).take(encoded.indices)
     text = normalise_text(arrow(values))
     patterns = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in formats) + "]"
     con = duckdb.connect()
@@ -297,9 +299,23 @@ _VALID_IDS: dict[tuple, tuple[Any, np.ndarray]] = {}
 
 
 def _valid_ids(ids: Any, as_of: dt.date | None) -> tuple[pa.Array, np.ndarray]:
-    """Normalised IDs and their validity; the validity of the last column seen is reused
-    (the ID rule and both cross-field rules of a batch look at the same column). The cache
-    holds the data buffer itself, so its address cannot be reused while it is a key."""
+    """Normalised IDs and their validity (missing: valid, judged by not-null).
+
+    The validity of the last column seen is reused: the ID rule and both cross-field rules of
+    a batch look at the same column. The cache entry holds the object its key is the address
+    of (the Arrow data buffer, or a ``Categorical``'s categories), so the address cannot be
+    reused while it is a key. A ``Categorical`` is judged once per category.
+    """
+    if isinstance(getattr(ids, "dtype", None), pd.CategoricalDtype):
+        categories = ids.cat.categories
+        key: tuple = ("categories", id(categories), as_of)
+        if key not in _VALID_IDS:
+            _VALID_IDS.clear()
+            normalised = normalise_code(arrow(categories))
+            valid = ~_invalid_mask(normalised, "citizen_id", as_of or dt.date.today())
+            _VALID_IDS[key] = (categories, np.append(valid, True))  # code -1: missing
+        codes = ids.cat.codes.to_numpy()
+        return normalise_code(arrow(ids)), _VALID_IDS[key][1][codes]
     normalised = normalise_code(arrow(ids))
     data = normalised.buffers()[2]
     key = (data.address if data else 0, data.size if data else 0, normalised.offset,
@@ -353,22 +369,30 @@ def birth_matches_id_reason(citizen_id: str, date: str, id_label: str, date_labe
 # --- keys -------------------------------------------------------------------------------------
 
 
-def key_text(frame: Any, columns: Sequence[str]) -> list[pa.Array]:
-    """Key columns as compared for uniqueness: code-normalised (a full-width copy is a copy)."""
-    return [normalise_code(arrow(frame[c])) for c in columns]
+def key_codes(values: Any) -> np.ndarray:
+    """An integer per row, equal where the code-normalised key values are equal (a full-width
+    copy is a copy); -1 for a missing value. A ``Categorical`` is normalised per category."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        categories = normalise_code(arrow(values.cat.categories))
+        merged = pc.dictionary_encode(categories)  # normalising may merge categories
+        remap = np.append(np.asarray(merged.indices.fill_null(-1)), -1)
+        return remap[values.cat.codes.to_numpy()]
+    encoded = pc.dictionary_encode(normalise_code(arrow(values)))
+    return np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+
+
+def key_frame(frame: Any, columns: Sequence[str]) -> Any:
+    """The key columns of ``frame`` as :func:`key_codes` (a pandas frame of integers)."""
+    return pd.DataFrame({c: key_codes(frame[c]) for c in columns})
 
 
 def first_occurrence_ok(frame: Any, columns: Sequence[str]) -> np.ndarray:
     """True for the first row of each key; later copies fail (the first copy is kept)."""
-    import pandas as pd
-
-    keys = pd.DataFrame({c: k.to_pandas() for c, k in zip(columns, key_text(frame, columns),
-                                                            strict=True)})  # fmt: skip
-    return ~keys.duplicated(keep="first").to_numpy()
+    return ~key_frame(frame, columns).duplicated(keep="first").to_numpy()
 
 
-PATTERNS: dict[str, str] = {
-    "industry_code": r"^[A-T]([0-9]{2}([0-9]{1,2})?)?$",
-    "period": r"^[0-9]{4}(年|-?Q[1-4]|[-/]?(0[1-9]|1[0-2])|年(0?[1-9]|1[0-2])月)?$",
-    "phone": r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{8})$",
+PATTERNS: dict[str, str] = {  # non-capturing groups: pandas warns about capturing ones
+    "industry_code": r"^[A-T](?:[0-9]{2}(?:[0-9]{1,2})?)?$",
+    "period": r"^[0-9]{4}(?:年|-?Q[1-4]|[-/]?(?:0[1-9]|1[0-2])|年(?:0?[1-9]|1[0-2])月)?$",
+    "phone": r"^(?:1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{8})$",
 }

@@ -36,7 +36,9 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
 Labels = dict[str, str]
 
 
-def _apply(rule: Any, *columns: pd.Series) -> pd.Series:
+def _apply(
+    rule: Any, *columns: pd.Series, per_value: bool = True, whole: bool = False
+) -> pd.Series:
     """``rule`` over the rows where every column has a value; rows with a missing value pass
     (the not-null expectation reports them).
 
@@ -44,16 +46,32 @@ def _apply(rule: Any, *columns: pd.Series) -> pd.Series:
     expectations ignore no rows): GX would otherwise copy the *whole* frame to drop nulls,
     about four times per expectation, the largest cost of a validation at district scale.
     Here only the checked column is filtered, once.
+
+    * ``per_value``: the rule judges each value on its own, so a ``Categorical`` column (the
+      gate's checked frame encodes low-cardinality columns) is judged once per category.
+      False for rules that compare rows (key uniqueness).
+    * ``whole``: hand the rule the whole columns, missing values included (the citizen-ID
+      rules share one validity computation of the whole ID column, ``checks._valid_ids``).
     """
-    present = columns[0].notna().to_numpy().copy()
+    first = columns[0]
+    if per_value and len(columns) == 1 and isinstance(first.dtype, pd.CategoricalDtype):
+        categories = first.cat.categories
+        ok = np.ones(len(categories) + 1, dtype=bool)  # the last slot: code -1, a missing value
+        if len(categories):
+            ok[:-1] = rule(pd.Series(categories))
+        return pd.Series(ok[first.cat.codes.to_numpy()], index=first.index, dtype=bool)
+    present = first.notna().to_numpy().copy()
     for c in columns[1:]:
         present &= c.notna().to_numpy()
-    ok = np.ones(len(columns[0]), dtype=bool)
+    ok = np.ones(len(first), dtype=bool)
     if present.all():
         ok[:] = rule(*columns)
+    elif whole:
+        ok[:] = rule(*columns)
+        ok[~present] = True
     elif present.any():
         ok[present] = rule(*(c[present] for c in columns))
-    return pd.Series(ok, index=columns[0].index, dtype=bool)
+    return pd.Series(ok, index=first.index, dtype=bool)
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -73,7 +91,7 @@ class ColumnValuesValidCitizenId(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine, filter_column_isnull=False)
     def _pandas(cls, column: pd.Series, as_of: str | None = None, **_: Any) -> pd.Series:
-        return _apply(lambda c: checks.citizen_id_ok(c, as_of=_day(as_of)), column)
+        return _apply(lambda c: checks.citizen_id_ok(c, as_of=_day(as_of)), column, whole=True)
 
 
 class ExpectColumnValuesToBeValidCitizenId(ColumnMapExpectation):
@@ -267,7 +285,7 @@ class ColumnPairSexMatchesId(ColumnPairMapMetricProvider):
     def _pandas(cls, column_A: pd.Series, column_B: pd.Series, as_of: str | None = None,
                 **_: Any) -> pd.Series:  # fmt: skip
         return _apply(lambda a, b: checks.sex_matches_id_ok(a, b, as_of=_day(as_of)),
-                      column_A, column_B)  # fmt: skip
+                      column_A, column_B, whole=True)  # fmt: skip
 
 
 class ExpectColumnPairSexToMatchCitizenId(ColumnPairMapExpectation):
@@ -296,7 +314,7 @@ class ColumnPairBirthMatchesId(ColumnPairMapMetricProvider):
     def _pandas(cls, column_A: pd.Series, column_B: pd.Series, as_of: str | None = None,
                 **_: Any) -> pd.Series:  # fmt: skip
         return _apply(lambda a, b: checks.birth_matches_id_ok(a, b, as_of=_day(as_of)),
-                      column_A, column_B)  # fmt: skip
+                      column_A, column_B, whole=True)  # fmt: skip
 
 
 class ExpectColumnPairBirthDateToMatchCitizenId(ColumnPairMapExpectation):
@@ -331,22 +349,18 @@ class MulticolumnKeyFirstOccurrence(MulticolumnMapMetricProvider):
         def rule(*cols: pd.Series) -> Any:
             return checks.first_occurrence_ok(dict(zip(names, cols, strict=True)), names)
 
-        return _apply(rule, *(column_list[c] for c in names))
+        return _apply(rule, *(column_list[c] for c in names), per_value=False)
 
 
 def _explain_duplicates(
     cols: list[str], frame: pd.DataFrame, index: list, labels: Labels
 ) -> list[str]:
     """'same key as row N': N is the ``_source_row`` of the kept (first) copy."""
-    keys = pd.DataFrame(
-        {c: k.to_pandas() for c, k in zip(cols, checks.key_text(frame, cols), strict=True)},
-        index=frame.index,
-    )
+    keys = checks.key_frame(frame, cols).set_axis(frame.index)
     rows = frame["_source_row"] if "_source_row" in frame else pd.Series(frame.index + 1)
-    # only the keys that repeat matter: look their first row up among those rows alone
-    wanted = keys.loc[index].drop_duplicates()
-    among = keys.reset_index().merge(wanted, on=cols).set_index("index")
-    first = rows.loc[among.index].groupby([among[c] for c in cols]).transform("first")
+    repeated = keys.duplicated(keep=False).to_numpy()  # only these rows matter
+    among = keys[repeated]
+    first = rows[repeated].groupby([among[c] for c in cols], sort=False).transform("first")
     names = "+".join(labels.get(c, c) for c in cols)
     return [f"duplicate {names}: same key as row {int(first.loc[i])}" for i in index]
 
@@ -371,7 +385,8 @@ class ColumnValuesFirstOccurrence(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine, filter_column_isnull=False)
     def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
-        return _apply(lambda c: checks.first_occurrence_ok({"key": c}, ["key"]), column)
+        return _apply(lambda c: checks.first_occurrence_ok({"key": c}, ["key"]), column,
+                      per_value=False)  # fmt: skip
 
 
 class ExpectColumnValuesToBeFirstOccurrence(ColumnMapExpectation):

@@ -18,15 +18,18 @@ atomic and a rerun rewrites the same files, so the gate is idempotent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from govlake.lake import Lake, atomic_path
@@ -38,6 +41,7 @@ SEPARATOR = "; "
 CODE_FORMATS = frozenset(FieldFormat)  # every domain format is a code: no inner spaces
 CODE_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.month, FieldType.boolean})
 PARTIAL = 20  # unexpected values kept in the stored GX result (Data Docs)
+SAMPLE = 4096  # values looked at to guess whether a column is worth dictionary-encoding
 
 
 class GateError(RuntimeError):
@@ -107,20 +111,46 @@ def _raw_path(lake: Lake, resource_id: str, batch_id: str, entry: dict | None) -
 
 def checked_frame(raw: pa.Table, resource: Resource) -> Any:
     """The register fields with delivery noise undone (codes: no whitespace, upper case; text:
-    trimmed; blank → null) plus ``_source_row``, as a pandas frame with Arrow-backed strings."""
+    trimmed; blank → null) plus ``_source_row``, as a pandas frame.
+
+    A column with few distinct values (sex, street, dates, …) is dictionary-encoded: it is
+    normalised once per distinct value and reaches GX as a pandas ``Categorical``, so the
+    rules run once per distinct value too (``expectations._apply``). Measured on the 570k-row
+    person batch: 0.9 s → 0.2 s to build, and GX's own row copies get cheaper as well.
+    Other columns stay Arrow-backed strings.
+    """
     from govlake.quality.checks import arrow, normalise_code, normalise_text
 
-    columns: dict[str, pa.Array] = {}
-    for f in resource.fields:
+    def one(f: Any) -> pa.Array:
         values = arrow(raw.column(f.name)) if f.name in raw.column_names else pa.nulls(
             raw.num_rows, pa.string())  # fmt: skip
         code = f.format in CODE_FORMATS or f.type in CODE_TYPES
-        columns[f.name] = normalise_code(values) if code else normalise_text(values)
+        return _normalised(values, normalise_code if code else normalise_text)
+
+    # Arrow's kernels release the GIL: the columns are normalised side by side
+    columns = dict(zip((f.name for f in resource.fields), _pool().map(one, resource.fields),
+                       strict=True))  # fmt: skip
     if "_source_row" in raw.column_names:
         columns["_source_row"] = raw.column("_source_row").combine_chunks()
     else:
         columns["_source_row"] = pa.array(np.arange(1, raw.num_rows + 1, dtype=np.int64))
     return pa.table(columns).to_pandas()
+
+
+def _normalised(values: pa.Array, normalise: Any) -> pa.Array:
+    """``normalise(values)``; dictionary-encoded (normalised per distinct value) when at most
+    half of the values are distinct (judged on a sample first: encoding a column of unique
+    IDs costs more than it saves)."""
+    sample = values.slice(0, SAMPLE)
+    if len(sample) == SAMPLE and pc.count_distinct(sample).as_py() * 2 > SAMPLE:
+        return normalise(values)
+    encoded = pc.dictionary_encode(values)
+    if len(encoded.dictionary) * 2 > len(values):
+        return normalise(values)
+    # normalising can merge entries (" 男" and "男"): encode the normalised dictionary again
+    merged = pc.dictionary_encode(normalise(encoded.dictionary))
+    indices = merged.indices.take(encoded.indices)
+    return pa.DictionaryArray.from_arrays(indices, merged.dictionary)
 
 
 # --- reasons for built-in expectations --------------------------------------------------------
@@ -165,38 +195,32 @@ class Validation:
 def run_suite(
     frame: Any, expectations: list[Any], suite_name: str, *, normalised: bool = False
 ) -> Validation:
-    """Validate ``frame`` with GX (pandas, ephemeral context); positions are frame positions.
+    """Validate ``frame`` with GX (pandas engine); positions are frame positions.
 
     ``normalised``: the frame is a :func:`checked_frame`, so the rules skip normalising.
+    The batch is validated directly (``Batch.validate``) against a process-wide in-memory
+    context: nothing is stored in GX's own stores (the gate keeps results in the lake), which
+    saved a fixed ~0.1 s per batch plus GX's serialising of every failing index.
     """
     from contextlib import nullcontext
 
     import great_expectations as gx
 
     from govlake.quality.checks import already_normalised
-    from govlake.quality.gxquiet import ephemeral_context
+    from govlake.quality.gxquiet import frozen_expectations
     from govlake.quality.suites import columns_of, expectation_name
 
     started = time.perf_counter()
-    context = ephemeral_context()
-    batch_def = (
-        context.data_sources.add_pandas(suite_name)
-        .add_dataframe_asset("raw_batch")
-        .add_batch_definition_whole_dataframe("batch")
-    )
     by_name: dict[str, Any] = {}
     for e in expectations:
         name = expectation_name(e)
         e.meta = {**(e.meta or {}), "govlake": {**(e.meta or {}).get("govlake", {}), "name": name}}
         by_name[name] = e
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name, expectations=expectations))
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
-    )
-    with already_normalised() if normalised else nullcontext():
-        result = definition.run(
-            batch_parameters={"dataframe": frame},
-            result_format={"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL},
+    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
+    with already_normalised() if normalised else nullcontext(), frozen_expectations():
+        result = batch.validate(
+            suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL}
         )
     rows, failing, errors = [], {}, []
     for r in result.results:
@@ -225,6 +249,19 @@ def run_suite(
         raise GateError(f"{suite_name}: expectation(s) could not run: " + "; ".join(errors))
     stored = _stored(result)
     return Validation(rows, failing, by_name, stored, time.perf_counter() - started)
+
+
+@functools.cache
+def _batch_definition() -> Any:
+    """One in-memory GX context and pandas data source per process (a worker keeps it warm)."""
+    from govlake.quality.gxquiet import ephemeral_context
+
+    return (
+        ephemeral_context()
+        .data_sources.add_pandas("govlake")
+        .add_dataframe_asset("raw_batch")
+        .add_batch_definition_whole_dataframe("batch")
+    )
 
 
 def _exception(info: Any) -> str | None:
@@ -262,6 +299,16 @@ def _defaults(lake: Lake | None, register: Register | None) -> tuple[Lake, Regis
     return lake or Lake(get_settings().lake_root), register or load_register()
 
 
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """Threads for Arrow and Parquet work, which runs outside the GIL (one pool per process)."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="govlake-gate")
+
+
+def _read(path: Path) -> pa.Table:
+    return pq.read_table(path).replace_schema_metadata(None)
+
+
 def _write(table: pa.Table, target: Path) -> None:
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp, compression="snappy")
@@ -275,7 +322,13 @@ def validate_batch(
     register: Register | None = None,
     quality_dir: Path | None = None,
 ) -> GateResult:
-    """Gate one raw batch: accepted + quarantine (+ reasons), results, manifest status."""
+    """Gate one raw batch: accepted + quarantine (+ reasons), results, manifest status.
+
+    File work overlaps the validation: the whole raw batch (needed only for the outputs) is
+    read while the checked columns are validated, and the accepted file is written while the
+    reasons are composed; the manifest says ``accepted`` only once that file is in place.
+    """
+    from govlake.quality.checks import already_normalised
     from govlake.quality.results import write_results
     from govlake.quality.suites import suite_expectations
 
@@ -285,27 +338,19 @@ def validate_batch(
     entry = _manifest_entry(lake, res.id, batch_id)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
-    raw = pq.read_table(path)
-    raw = raw.replace_schema_metadata(None)
-    n = raw.num_rows
-
-    frame = checked_frame(raw, res)
+    whole = _pool().submit(_read, path)
+    stored = set(pq.read_schema(path).names)
+    checked = pq.read_table(path, columns=[f.name for f in res.fields if f.name in stored]
+                            + ["_source_row"] * ("_source_row" in stored))  # fmt: skip
+    n = checked.num_rows
+    frame = checked_frame(checked, res)
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
     )
     validation = run_suite(frame, expectations, res.id, normalised=True)
 
-    labels = {f.name: f.label for f in res.fields}
-    per_row: dict[int, tuple[list[str], list[str]]] = {}
-    for name, index in validation.failing.items():
-        if not index:
-            continue
-        texts = _explain(validation.expectations[name], frame, index, labels)
-        for i, text in zip(index, texts, strict=True):
-            names, reasons = per_row.setdefault(i, ([], []))
-            names.append(name)
-            reasons.append(text)
-    positions = np.array(sorted(per_row), dtype=np.int64)
+    positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
+                         dtype=np.int64)  # fmt: skip
     failed = np.zeros(n, dtype=bool)
     failed[positions] = True
     quarantined = len(positions)
@@ -316,6 +361,23 @@ def validate_batch(
     partition = f"batch_date={batch_date}"
     accepted_path = lake.accepted(res.id) / partition / f"part-{batch_id}.parquet"
     quarantine_path = lake.quarantine(res.id) / partition / f"part-{batch_id}.parquet"
+    raw = whole.result()
+    if held:
+        accepted_path.unlink(missing_ok=True)
+        writing = None
+    else:
+        writing = _pool().submit(_write, raw.filter(pa.array(~failed)), accepted_path)
+    labels = {f.name: f.label for f in res.fields}
+    per_row: dict[int, tuple[list[str], list[str]]] = {}
+    with already_normalised():  # the reasons quote the checked frame's values
+        for name, index in validation.failing.items():
+            if not index:
+                continue
+            texts = _explain(validation.expectations[name], frame, index, labels)
+            for i, text in zip(index, texts, strict=True):
+                names, reasons = per_row.setdefault(i, ([], []))
+                names.append(name)
+                reasons.append(text)
     if quarantined:
         q = raw.take(pa.array(positions))
         q = q.append_column("_expectation", pa.array(
@@ -325,10 +387,8 @@ def validate_batch(
         _write(q, quarantine_path)
     else:
         quarantine_path.unlink(missing_ok=True)
-    if held:
-        accepted_path.unlink(missing_ok=True)
-    else:
-        _write(raw.filter(pa.array(~failed)), accepted_path)
+    if writing is not None:
+        writing.result()
 
     worst = ", ".join(f"{k}: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1]))
     summary = (
