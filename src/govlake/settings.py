@@ -27,6 +27,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "catalog", description="department register (资源目录登记)"
     )
     warehouse_path: Path | None = Field(default=None, description="analysts' DuckDB file")
+    quality_dir: Path = Field(
+        default=PROJECT_ROOT / "quality",
+        description="the resources' own expectations (<dir>/expectations/<resource>.py)",
+    )
     hmac_key: SecretStr | None = Field(default=None, description="pseudonym key (overrides file)")
     hmac_key_file: Path | None = Field(default=None, description="file holding the pseudonym key")
     airflow_home: Path = Field(
@@ -37,7 +41,14 @@ class Settings(BaseSettings):
     ckan_token: SecretStr | None = None
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
 
-    @field_validator("lake_root", "register_dir", "warehouse_path", "hmac_key_file", "airflow_home")
+    @field_validator(
+        "lake_root",
+        "register_dir",
+        "warehouse_path",
+        "quality_dir",
+        "hmac_key_file",
+        "airflow_home",
+    )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         """Relative paths are taken from the current folder once, so dbt (which runs in its
@@ -72,6 +83,7 @@ class Settings(BaseSettings):
             "lake_root": str(self.lake_root),
             "register_dir": str(self.register_dir),
             "warehouse": str(self.warehouse),
+            "quality_dir": str(self.quality_dir),
             "airflow_home": str(self.airflow_home),
             "hmac_key": "****** (GOVLAKE_HMAC_KEY)" if self.hmac_key else f"file {self.key_file}",
             "ckan_url": self.ckan_url,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,14 +22,13 @@ from typing import Any
 
 from govlake.formats import EARLIEST_DATE
 from govlake.register import FieldFormat, FieldType, Register, Resource
-from govlake.settings import PROJECT_ROOT
-
-#: Where the resources' own expectations live (``GOVLAKE_QUALITY_DIR`` overrides, for tests).
-DEFAULT_QUALITY_DIR = PROJECT_ROOT / "quality"
 
 
 def quality_dir() -> Path:
-    return Path(os.environ.get("GOVLAKE_QUALITY_DIR") or DEFAULT_QUALITY_DIR)
+    """Where the resources' own expectations live (setting ``GOVLAKE_QUALITY_DIR``)."""
+    from govlake.settings import get_settings
+
+    return get_settings().quality_dir
 
 
 @dataclass(frozen=True)

@@ -89,13 +89,14 @@ class _Run:
         batch_date: dt.date,
         progress: Callable[[str, int], None] | None,
         truth: Truth,
+        writer: Callable[..., ResourceWriter] = ResourceWriter,
     ):
         self.register, self.seed, self.rate, self.progress = register, seed, rate, progress
         self.record_dir = lake_root / "_sample" / str(batch_date)
         self.record_dir.mkdir(parents=True, exist_ok=True)
         self.scratch = self.record_dir / ".scratch"
         self.writers = {
-            rid: ResourceWriter(r, lake_root, batch_date, self.scratch)
+            rid: writer(r, lake_root, batch_date, self.scratch)
             for rid, r in register.resources.items()
         }
         self.defect_sink = Sink(self.record_dir / "defects.parquet", DEFECT_SCHEMA)
@@ -164,11 +165,14 @@ def generate(
     register: Register | None = None,
     progress: Callable[[str, int], None] | None = None,
     chunk_size: int | None = None,
+    writer: Callable[..., ResourceWriter] = ResourceWriter,
 ) -> SampleResult:
     """Write one batch of every register resource into ``lake_root/landing`` and its record.
 
     Same ``seed``, ``scale``, ``batch_date`` (and ``chunk_size``) → byte-identical files.
-    ``chunk_size`` bounds how many persons/entities are in memory at once.
+    ``chunk_size`` bounds how many persons/entities are in memory at once. ``writer`` makes
+    the files (``ResourceWriter``'s constructor and methods); the city-scale build benchmark
+    passes one that writes the accepted zone directly, skipping delivery formats.
     """
     if register is None:
         from govlake.register import load_register
@@ -192,7 +196,7 @@ def generate(
         defect_rate=defect_rate,
         chunk_size=chunk,
     )
-    run = _Run(lake_root, register, seed, defect_rate, batch_date, progress, truth)
+    run = _Run(lake_root, register, seed, defect_rate, batch_date, progress, truth, writer)
     try:
         _generate(run, size.persons, size.entities, size.months, chunk, seed, batch_date, pools)
         files = run.close()
