@@ -366,29 +366,38 @@ def validate_batch(
         accepted_path.unlink(missing_ok=True)
         writing = None
     else:
-        writing = _pool().submit(_write, raw.filter(pa.array(~failed)), accepted_path)
-    labels = {f.name: f.label for f in res.fields}
-    per_row: dict[int, tuple[list[str], list[str]]] = {}
-    with already_normalised():  # the reasons quote the checked frame's values
-        for name, index in validation.failing.items():
-            if not index:
-                continue
-            texts = _explain(validation.expectations[name], frame, index, labels)
-            for i, text in zip(index, texts, strict=True):
-                names, reasons = per_row.setdefault(i, ([], []))
-                names.append(name)
-                reasons.append(text)
-    if quarantined:
-        q = raw.take(pa.array(positions))
-        q = q.append_column("_expectation", pa.array(
-            [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
-        q = q.append_column("_reason", pa.array(
-            [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
-        _write(q, quarantine_path)
-    else:
-        quarantine_path.unlink(missing_ok=True)
+        # written aside while the reasons are composed, moved into place once they are
+        pending = accepted_path.with_name(f".{accepted_path.name}.pending")
+        writing = _pool().submit(_write, raw.filter(pa.array(~failed)), pending)
+    try:
+        labels = {f.name: f.label for f in res.fields}
+        per_row: dict[int, tuple[list[str], list[str]]] = {}
+        with already_normalised():  # the reasons quote the checked frame's values
+            for name, index in validation.failing.items():
+                if not index:
+                    continue
+                texts = _explain(validation.expectations[name], frame, index, labels)
+                for i, text in zip(index, texts, strict=True):
+                    names, reasons = per_row.setdefault(i, ([], []))
+                    names.append(name)
+                    reasons.append(text)
+        if quarantined:
+            q = raw.take(pa.array(positions))
+            q = q.append_column("_expectation", pa.array(
+                [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
+            q = q.append_column("_reason", pa.array(
+                [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
+            _write(q, quarantine_path)
+        else:
+            quarantine_path.unlink(missing_ok=True)
+    except BaseException:
+        if writing is not None:
+            writing.cancel() or writing.exception()  # wait for it, then drop what it wrote
+            pending.unlink(missing_ok=True)
+        raise
     if writing is not None:
         writing.result()
+        pending.replace(accepted_path)
 
     worst = ", ".join(f"{k}: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1]))
     summary = (
