@@ -4,19 +4,43 @@
     {{- return(fromjson(env_var('GOVLAKE_DBT_EMPTY_SOURCES', '[]'))) -}}
 {%- endmacro %}
 
-{#- Which staged rows an incremental model reads: the batches that arrived since the warehouse
-    was built (GOVLAKE_DBT_NEW_BATCHES, set by govlake.transform.build from the accepted zone),
-    or, when dbt runs without it, rows ingested after the newest one already in the model. -#}
+{#- The batch ids that arrived since the warehouse was built (GOVLAKE_DBT_NEW_BATCHES, set by
+    govlake.transform.build from the accepted zone), or none when dbt runs without it. -#}
+{% macro govlake_new_batches() -%}
+    {{- return(fromjson(env_var('GOVLAKE_DBT_NEW_BATCHES', 'null'))) -}}
+{%- endmacro %}
+
+{% macro govlake_batch_filter(batches) -%}
+    {%- if batches | length == 0 -%}
+        false
+    {%- else -%}
+        _batch_id in ({% for b in batches %}'{{ b | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Which staged rows an incremental model reads: the new batches, or, when dbt runs without
+    them, rows ingested after the newest one already in the model. -#}
 {% macro govlake_new_rows_filter() -%}
-    {%- set batches = fromjson(env_var('GOVLAKE_DBT_NEW_BATCHES', 'null')) -%}
+    {%- set batches = govlake_new_batches() -%}
     {%- if batches is none -%}
         _ingested_at > (
             select coalesce(max(_ingested_at), timestamptz '1900-01-01 00:00:00+00') from {{ this }}
         )
-    {%- elif batches | length == 0 -%}
-        false
     {%- else -%}
-        _batch_id in ({% for b in batches %}'{{ b | replace("'", "''") }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        {{ govlake_batch_filter(batches) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Which rows of an intermediate model this run changed (incremental base models recompute only
+    their keys). An intermediate row keeps its old _batch_id when the stored row still wins, so
+    the new batches' rows are exactly the changed ones. Without GOVLAKE_DBT_NEW_BATCHES (dbt run
+    by hand) every row counts as changed: slower, never wrong. -#}
+{% macro govlake_changed_rows_filter() -%}
+    {%- set batches = govlake_new_batches() -%}
+    {%- if batches is none -%}
+        true
+    {%- else -%}
+        {{ govlake_batch_filter(batches) }}
     {%- endif -%}
 {%- endmacro %}
 

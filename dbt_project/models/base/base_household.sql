@@ -1,5 +1,14 @@
 -- 人口基础库: one row per household (户) of the police household register, with the members the
 -- person register links to it. The address is personal and stays in the restricted zone.
+-- Incremental: a run recomputes the households whose row changed or whose member count in
+-- base_person moved (counting all members is cheap; rewriting ~220k rows is not).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='household_id',
+    on_schema_change='fail',
+) }}
+
 with
 
 households as (
@@ -16,6 +25,19 @@ members as (
 
 ),
 
+{% if is_incremental() %}
+changed as (
+
+    select household_id from households
+    where {{ govlake_changed_rows_filter() }}
+    union
+    select stored.household_id from {{ this }} as stored
+    left join members on members.household_id = stored.household_id
+    where stored.registered_members <> coalesce(members.registered_members, 0)
+
+),
+
+{% endif %}
 streets as (
 
     select * from {{ govlake_vocab('street') }}
@@ -37,6 +59,9 @@ final as (
     from households
     left join members on members.household_id = households.household_id
     left join streets on streets.code = households.street_code
+    {% if is_incremental() %}
+    where households.household_id in (select household_id from changed)
+    {% endif %}
 
 )
 

@@ -9,12 +9,17 @@ Why this shape:
 - Two files: the analysts' warehouse holds only what analysts may see (base, thematic, open,
   conflict counts, reference codes); the builder's ``_build/restricted.duckdb`` holds staging
   views over the accepted zone, the current rows per resource and conflict details.
-- Incremental: the accepted zone's file list is stored in the warehouse (``_govlake.build_state``).
-  No new file → dbt does not run at all (nothing changes, milliseconds). New files → their batch
-  ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``) and the ``intermediate`` models read only those
-  batches. A file that changed or vanished → full refresh (deliveries were replaced).
-- Base and open tables are then exported to ``curated/`` Parquet, each file written aside and
-  renamed (dbt-duckdb's external materialisation writes in place and cannot be incremental).
+- Incremental: the accepted zone's file list and the project's fingerprint are stored in the
+  warehouse (``_govlake.build_state``). No new file → dbt does not run at all (nothing changes,
+  milliseconds). New files → their batch ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``), dbt selects
+  the touched sources and what is downstream, the ``intermediate`` models read only those batches
+  and ``base_person`` / ``base_household`` recompute only the keys they changed. A file that
+  changed or vanished, or a changed dbt project → full refresh.
+- Base and open tables that the build rebuilt are then exported to ``curated/`` Parquet, each
+  file written aside and renamed (dbt-duckdb's external materialisation writes in place and
+  cannot be incremental).
+- ``phases`` says where the time went (an incremental district build is dominated by Python and
+  dbt start-up, see bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class BuildResult:
     nodes: dict[str, int] = field(default_factory=dict)  # status → count
     failures: list[str] = field(default_factory=list)
     exported: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # phase → seconds (what dominated)
 
     def summary(self) -> dict:
         return asdict(self)
@@ -74,8 +80,42 @@ def batch_id_of(relative: str) -> str:
     return Path(relative).stem.removeprefix("part-")
 
 
-def previous_files(warehouse: Path) -> dict[str, list[int]] | None:
-    """The accepted files the current warehouse was built from (None: no usable warehouse)."""
+PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def project_fingerprint() -> str:
+    """sha256 over the dbt project's files and the Python its models import.
+
+    Incremental models (intermediate, base_person, base_household) only recompute what new
+    batches touch, so a change to their SQL would otherwise reach old rows only at the next full
+    refresh: a changed fingerprint makes the next build a full one.
+    """
+    import hashlib
+
+    from govlake.transform import suppression
+
+    digest = hashlib.sha256()
+    module = Path(suppression.__file__)
+    files = [(f"govlake/transform/{module.name}", module)]
+    for part in PROJECT_PARTS:
+        top = PROJECT_DIR / part
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+            rel = path.relative_to(PROJECT_DIR)
+            hidden = any(x.startswith(".") or x == "__pycache__" for x in rel.parts)
+            if path.is_file() and not hidden:
+                files.append((rel.as_posix(), path))
+    for rel, path in files:
+        digest.update(f"{rel}\0".encode())
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def previous_state(warehouse: Path) -> tuple[dict[str, list[int]], str] | None:
+    """(accepted files, project fingerprint) the current warehouse was built from.
+
+    None: no usable warehouse (missing, unreadable, or built before the state was recorded).
+    """
     if not warehouse.exists():
         return None
     import duckdb
@@ -85,12 +125,22 @@ def previous_files(warehouse: Path) -> dict[str, list[int]] | None:
     except duckdb.Error:
         return None
     try:
-        rows = con.execute(f"select files from {STATE_SCHEMA}.build_state").fetchall()
+        rows = con.execute(f"select files, project from {STATE_SCHEMA}.build_state").fetchall()
     except duckdb.Error:
         return None
     finally:
         con.close()
-    return json.loads(rows[0][0]) if rows else None
+    return (json.loads(rows[0][0]), rows[0][1]) if rows else None
+
+
+@contextmanager
+def _phase(result: BuildResult, name: str):
+    """Time one phase of the build into ``result.phases`` (the benchmark reports them)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.phases[name] = result.phases.get(name, 0.0) + time.perf_counter() - started
 
 
 @contextmanager
@@ -132,56 +182,80 @@ def _close_dbt_duckdb() -> None:
         DuckDBConnectionManager._ENV = None
 
 
-def _invoke(args: list[str]) -> tuple[bool, dict[str, int], list[str], str]:
+def _invoke(args: list[str], run_results: Path | None) -> tuple[bool, dict, list[str], str, set]:
+    """Run dbt; statuses, failures, error, and the (schema, table) of every model it built.
+
+    ``run_results``: write dbt's run_results.json there ourselves (incremental runs pass
+    ``--no-write-json``, which would skip it along with the manifest).
+    """
     from dbt.cli.main import dbtRunner
 
     res = dbtRunner().invoke(args)
     nodes: dict[str, int] = {}
     failures: list[str] = []
+    built: set[tuple[str, str]] = set()
     results = getattr(res.result, "results", None) or []
     for r in results:
         status = str(r.status)
         nodes[status] = nodes.get(status, 0) + 1
         if status in {"error", "fail"}:
             failures.append(f"{r.node.unique_id}: {(r.message or '').strip()[:500]}")
+        if status == "success" and r.node.resource_type == "model":
+            built.add((r.node.schema, r.node.alias))
+    if run_results is not None and hasattr(res.result, "write"):
+        res.result.write(str(run_results))
     error = f"{type(res.exception).__name__}: {res.exception}" if res.exception else ""
-    return bool(res.success), nodes, failures, error
+    return bool(res.success), nodes, failures, error, built
 
 
-def _write_state(path: Path, files: dict[str, list[int]]) -> None:
+def _sql_string(value: str) -> str:
+    """A SQL string literal. Not a query parameter: DuckDB imports pandas (~0.4 s) on the first
+    parameterised query of a process, and a small incremental build has no other use for it."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _write_state(path: Path, files: dict[str, list[int]], project: str) -> None:
     import duckdb
 
     con = duckdb.connect(str(path))
     try:
         con.execute(f"create schema if not exists {STATE_SCHEMA}")
         con.execute(
-            f"create or replace table {STATE_SCHEMA}.build_state as "
-            "select ?::varchar as files, now() as built_at",
-            [json.dumps(files, sort_keys=True)],
+            f"create or replace table {STATE_SCHEMA}.build_state as select "
+            f"{_sql_string(json.dumps(files, sort_keys=True))}::varchar as files, "
+            f"{_sql_string(project)}::varchar as project, now() as built_at"
         )
         con.execute("checkpoint")
     finally:
         con.close()
 
 
-def export_curated(warehouse: Path, lake: Lake) -> list[str]:
-    """Base and open tables → ``curated/<schema>/<model>.parquet``, each written aside first."""
+def export_curated(
+    warehouse: Path, lake: Lake, only: set[tuple[str, str]] | None = None
+) -> list[str]:
+    """Base and open tables → ``curated/<schema>/<model>.parquet``, each written aside first.
+
+    ``only``: the tables this build rebuilt (an incremental build leaves the others as they
+    were); a table whose Parquet file is missing is exported either way.
+    """
     import duckdb
 
     con = duckdb.connect(str(warehouse), read_only=True)
     written = []
     try:
+        schemas = ", ".join(_sql_string(s) for s in EXPORTED_SCHEMAS)
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' "
-            "order by all",
-            [list(EXPORTED_SCHEMAS)],
+            f"where table_schema in ({schemas}) and table_type = 'BASE TABLE' order by all"
         ).fetchall()
         for schema, name in tables:
             target = lake.curated / schema / f"{name}.parquet"
+            if only is not None and (schema, name) not in only and target.exists():
+                continue
             with atomic_path(target) as tmp:
                 con.execute(
-                    f'copy (select * from "{schema}"."{name}") to \'{tmp}\' (format parquet)'
+                    f'copy (select * from "{schema}"."{name}") to {_sql_string(str(tmp))} '
+                    "(format parquet)"
                 )
             written.append(str(target.relative_to(lake.root)))
     finally:
@@ -202,20 +276,23 @@ def build(
     settings = settings or get_settings()
     lake = Lake(settings.lake_root)
     warehouse = settings.warehouse
-    register = load_register(settings.register_dir)
-    sources.write(register)
-
-    resources = sorted(register.resources)
-    files = accepted_files(lake, resources)
-    before = None if full_refresh else previous_files(warehouse)
     result = BuildResult(success=True, message="", warehouse=str(warehouse))
-    if before is not None and before == files and not select:
+    with _phase(result, "prepare"):
+        register = load_register(settings.register_dir)
+        sources.write(register)
+        resources = sorted(register.resources)
+        files = accepted_files(lake, resources)
+        project = project_fingerprint()
+        state = None if full_refresh else previous_state(warehouse)
+    before = state[0] if state else None
+    same_project = state is not None and state[1] == project
+    if before is not None and before == files and same_project and not select:
         result.skipped = True
         result.message = "warehouse up to date: no new accepted batch since the last build"
         result.seconds = time.perf_counter() - started
         return result
     changed = before is None or any(files.get(k) != v for k, v in before.items())
-    result.full_refresh = full_refresh or changed
+    result.full_refresh = full_refresh or changed or not same_project
     new = sorted(files) if before is None else sorted(set(files) - set(before))
     result.new_batches = sorted({batch_id_of(f) for f in new})
     empty = [r for r in resources if not any(k.startswith(f"accepted/{r}/") for k in files)]
@@ -237,6 +314,10 @@ def build(
     ]  # fmt: skip
     if result.full_refresh:
         args.append("--full-refresh")
+    else:
+        # the manifest is only rewritten on full builds (~0.5 s twice per run otherwise);
+        # run_results.json is written by _invoke
+        args.append("--no-write-json")
     if select:
         args += ["--select", *select]
     elif not result.full_refresh:
@@ -259,26 +340,33 @@ def build(
         shutil.rmtree(next_dir, ignore_errors=True)
         next_dir.mkdir(parents=True)
         try:
-            if not result.full_refresh:
-                for live, nxt in ((warehouse, next_wh), (restricted, next_rs)):
-                    if live.exists():
-                        shutil.copyfile(live, nxt)
-            with _environ(env):
-                ok, result.nodes, result.failures, error = _invoke(args)
-            _close_dbt_duckdb()
+            if not result.full_refresh or select:  # a selection builds on the rest
+                with _phase(result, "copy"):
+                    for live, nxt in ((warehouse, next_wh), (restricted, next_rs)):
+                        if live.exists():
+                            shutil.copyfile(live, nxt)
+            with _phase(result, "dbt import"):
+                import dbt.cli.main  # noqa: F401  (~2.5 s of class set-up, timed on its own)
+            with _phase(result, "dbt"), _environ(env):
+                run_results = None if result.full_refresh else work / "dbt_target/run_results.json"
+                ok, result.nodes, result.failures, error, built = _invoke(args, run_results)
+            with _phase(result, "close"):
+                _close_dbt_duckdb()
             if not ok:
                 result.success = False
                 detail = "\n".join(result.failures) or error or "dbt build failed"
                 result.message = f"dbt build failed; warehouse left unchanged.\n{detail}"
                 result.seconds = time.perf_counter() - started
                 return result
-            _write_state(next_wh, files if not select else (before or {}))
-            os.replace(next_rs, restricted)
-            os.replace(next_wh, warehouse)
+            with _phase(result, "swap"):
+                _write_state(next_wh, files if not select else (before or {}), project)
+                os.replace(next_rs, restricted)
+                os.replace(next_wh, warehouse)
         finally:
             _close_dbt_duckdb()
             shutil.rmtree(next_dir, ignore_errors=True)
-    result.exported = export_curated(warehouse, lake)
+    with _phase(result, "export"):
+        result.exported = export_curated(warehouse, lake, None if result.full_refresh else built)
     result.seconds = time.perf_counter() - started
     counts = ", ".join(f"{n} {s}" for s, n in sorted(result.nodes.items()))
     mode = "full" if result.full_refresh else f"incremental ({len(result.new_batches)} new)"
