@@ -44,6 +44,13 @@ AUDIT_COLUMNS = {
 PERSONAL = frozenset({Sensitivity.personal, Sensitivity.secret})
 
 
+def _yaml(data: dict) -> str:
+    """YAML as committed; libyaml's emitter when present (build() renders on every run, and the
+    pure-Python emitter takes ~0.2 s of a small incremental build)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
 def source_name(resource: Resource) -> str:
     """dbt source name = the providing department's id."""
     return resource.department
@@ -186,9 +193,7 @@ def render_sources(register: Register) -> str:
             ],
         }
     )
-    body = yaml.safe_dump(
-        {"version": 2, "sources": sources}, allow_unicode=True, sort_keys=False, width=100
-    )
+    body = _yaml({"version": 2, "sources": sources})
     return HEADER + body
 
 
@@ -282,9 +287,7 @@ def render_current_sql(resource: Resource) -> str:
 
 
 def _models_yaml(models: list[dict]) -> str:
-    body = yaml.safe_dump(
-        {"version": 2, "models": models}, allow_unicode=True, sort_keys=False, width=100
-    )
+    body = _yaml({"version": 2, "models": models})
     return HEADER + body
 
 
