@@ -333,6 +333,9 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     slow = run_suite(plain, exps(), "slow", normalised=True)
     assert fast.failing == slow.failing
     assert fast.rows == slow.rows
+    objects = run_suite(plain.astype({c: object for c in fields}), exps(), "objects",
+                        normalised=True)  # fmt: skip
+    assert objects.failing == slow.failing
     assert {i for ix in fast.failing.values() for i in ix} == {250, 251, 252, 255, 256, 257, 258}
 
     # stock GX (no memoised configurations) on the same frame: identical results

@@ -56,6 +56,8 @@ def arrow(values: Any) -> pa.Array:
             values = pa.array(values.array)
         elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
             values = pa.array(values)  # a DictionaryArray, decoded below
+        elif hasattr(values, "dtype"):  # NumPy-backed pandas: NaN and None are missing
+            values = pa.array(values, pa.string(), from_pandas=True)
         else:
             values = pa.array(list(values), pa.string())
         if isinstance(values, pa.ChunkedArray):
