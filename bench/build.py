@@ -1,5 +1,6 @@
-"""Build benchmark: dbt full build at district scale, peak memory, an incremental build after one
-new daily batch, and a no-op build. Writes its section of RESULTS.md.
+"""Build benchmark: dbt full build at district scale, peak memory, incremental builds after each of
+two new daily batches, and a no-op build; where the incremental time goes (build phases, slowest
+dbt nodes). Writes its section of RESULTS.md.
 
 Data: ``govlake.transform.fixture`` at district scale (567,851 persons, 30,000 legal entities)
 written straight into the accepted zone (the real generator + gate are not in yet). Each build
@@ -34,6 +35,7 @@ t = time.perf_counter()
 r = build(full_refresh=sys.argv[1] == "full")
 print(json.dumps({"seconds": time.perf_counter() - t, "ok": r.success, "skipped": r.skipped,
                   "full": r.full_refresh, "new": len(r.new_batches), "nodes": r.nodes,
+                  "phases": r.phases,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "message": r.message[:2000]}))
 """
@@ -43,7 +45,27 @@ def _env() -> dict[str, str]:
     return os.environ | {"GOVLAKE_LAKE_ROOT": str(LAKE), "GOVLAKE_HMAC_KEY": KEY}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _slowest_nodes(n: int = 6) -> str:
+    """The slowest nodes of the last dbt run (its run_results.json)."""
+    path = LAKE / "_build" / "dbt_target" / "run_results.json"
+    results = json.loads(path.read_text())["results"]
+    results.sort(key=lambda r: -r["execution_time"])
+    return ", ".join(
+        f"{r['unique_id'].split('.')[2]} {r['execution_time']:.2f}" for r in results[:n]
+    )
+
+
+def _phases(r: dict) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
+
+
 def _build(mode: str) -> dict:
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", CHILD, mode], env=_env(), capture_output=True, text=True,
@@ -53,6 +75,7 @@ def _build(mode: str) -> dict:
     line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
     result = json.loads(line) if line.startswith("{") else {"ok": False, "message": out.stderr}
     result["wall"] = wall
+    result["cpu"] = _children_cpu() - cpu_before
     if not result.get("ok"):
         raise SystemExit(f"build failed: {result.get('message')}\n{out.stderr[-3000:]}")
     return result
@@ -76,13 +99,18 @@ def main() -> None:
     if "--rebuild" in sys.argv or not (LAKE / "accepted").exists():
         shutil.rmtree(LAKE, ignore_errors=True)
         print(f"generating district-scale accepted zone: {_generate('district', DAY1):.1f} s")
-    for extra in LAKE.glob("accepted/registered_person/batch_date=2026-11-03"):
-        shutil.rmtree(extra)  # the incremental batch of an earlier run
+    for extra in LAKE.glob("accepted/registered_person/batch_date=2026-11-0[34]"):
+        shutil.rmtree(extra)  # the incremental batches of an earlier run
+    load = os.getloadavg()[0]
     full = _build("full")
     print(f"full: {full['wall']:.1f} s wall, {full['rss_mb']:.0f} MB peak")
-    _generate("small", DAY1 + dt.timedelta(days=1), only={"registered_person"}, seed=7)
-    incremental = _build("auto")
-    print(f"incremental: {incremental['wall']:.1f} s wall")
+    incremental = []
+    for day in (1, 2):
+        _generate("small", DAY1 + dt.timedelta(days=day), only={"registered_person"}, seed=6 + day)
+        run = _build("auto")
+        run["slowest"] = _slowest_nodes()
+        incremental.append(run)
+        print(f"incremental day {day + 1}: {run['wall']:.1f} s wall ({_phases(run)})")
     noop = _build("auto")
     print(f"no-op: {noop['wall']:.1f} s wall")
 
@@ -94,34 +122,67 @@ def main() -> None:
     con.close()
     rows = [
         ("full build (`build(full_refresh=True)`)", full),
-        ("incremental after one daily batch (5,000-row police delta)", incremental),
+        ("incremental after one daily batch (5,000-row police delta, day 2)", incremental[0]),
+        ("incremental after the next daily batch (day 3)", incremental[1]),
         ("no new batch (`build()`)", noop),
     ]
     lines = [
         "## Build (dbt on DuckDB: staging → 基础库 → themes → open)",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
-        f"(CPython {platform.python_version()}), `bench/build.py`. Data: district scale from "
-        "`govlake.transform.fixture` (567,851 persons in households, 30,000 legal entities, "
-        "all 15 resources) written into the accepted zone. Each build runs in a fresh process "
-        "(times include interpreter + dbt start-up and parse); peak memory is that process's "
-        "max RSS.",
+        f"(CPython {platform.python_version()}), `bench/build.py`; 1-min load average "
+        f"{load:.1f} when it started (other benchmarks shared the machine: wall times are "
+        "noisy, CPU s less so). Data: district scale from `govlake.transform.fixture` "
+        "(567,851 persons in households, 30,000 legal entities, all 15 resources) written into "
+        "the accepted zone. Each build runs in a fresh process (times include interpreter + dbt "
+        "start-up and parse); peak memory is that process's max RSS, CPU s its user + system "
+        "time.",
         "",
-        "| run | wall s | in-process s | peak RSS MB | dbt nodes |",
-        "|---|---:|---:|---:|---|",
+        "| run | wall s | in-process s | CPU s | peak RSS MB | dbt nodes |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for name, r in rows:
         nodes = ", ".join(f"{v} {k}" for k, v in sorted(r["nodes"].items())) or "dbt not started"
         lines.append(
-            f"| {name} | {r['wall']:.1f} | {r['seconds']:.1f} | {r['rss_mb']:.0f} | {nodes} |"
+            f"| {name} | {r['wall']:.1f} | {r['seconds']:.1f} | {r['cpu']:.1f} "
+            f"| {r['rss_mb']:.0f} | {nodes} |"
         )
+    worst = max(r["wall"] for r in incremental)
     lines += [
         "",
         f"Result: base_person {persons:,} rows, base_legal_entity {entities:,}; warehouse "
         f"{_size_mb(LAKE / 'warehouse.duckdb'):.0f} MB, restricted build database "
         f"{_size_mb(LAKE / '_build' / 'restricted.duckdb'):.0f} MB.",
         f"Targets: district full build < 60 s → **{full['wall']:.1f} s**; incremental < 10 s → "
-        f"**{incremental['wall']:.1f} s**.",
+        f"**{incremental[0]['wall']:.1f} s / {incremental[1]['wall']:.1f} s** "
+        f"({'met' if worst < 10 else 'missed'}).",
+        "",
+        "Where an incremental build's time goes (`BuildResult.phases`, seconds; the rest of the "
+        "wall time is interpreter start-up and exit):",
+        "",
+    ]
+    for day, r in enumerate(incremental, start=2):
+        lines.append(f"- day {day}: {_phases(r)}; slowest dbt nodes: {r['slowest']}")
+    lines += [
+        "",
+        "The incremental run selects the touched source and what is downstream (32 of 148 "
+        "nodes: 8 models, 24 tests). What made it fit: `base_person` and `base_household` are "
+        "incremental (only the changed persons and households are recomputed; a post-hook moves "
+        "ages to the new as-of date) instead of rewriting ~570k and ~220k rows (3.0 s and 0.9 s "
+        "before); the population cube no longer makes DuckDB import pandas, and nor do the "
+        "build-state and export queries (no query parameters; 0.4-0.5 s each time); only the "
+        "tables the run rebuilt are exported to curated Parquet; `manifest.json` is not "
+        "rewritten (twice) on incremental runs; the register-rendered YAML uses libyaml; objects "
+        "alive after importing dbt are frozen out of the cyclic GC (~0.5 s less at interpreter "
+        "exit). Partial parsing was already warm for incremental runs (run parameters are "
+        "environment variables read only at execution; `tests/test_dbt.py` checks it); the only "
+        "full re-parses seen came after project files had changed.",
+        "What still dominates: fixed start-up (Python + `import dbt` ~1.5-2 s, dbt's project "
+        "validation, adapter and manifest load ~1 s), dbt's per-node overhead over 32 nodes, "
+        "the curated Parquet export of `base_person` (~0.8 s CPU: 45 MB, mostly the 64-hex "
+        "pseudonyms) and the checkpoint when the DuckDB files close. The copy of both DuckDB "
+        "files for the atomic swap costs < 0.1 s (page cache). Not incremental yet: "
+        "`conflicts` (rebuilt, ~0.3-0.8 s on the second dbt thread).",
         "City scale (~22M persons) not measured yet: generating it takes ~10 min here "
         "(`bench/sample.py`), and ingest + gate + build of it did not fit this session.",
     ]

@@ -407,6 +407,11 @@ def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
                if i % 3 == 0 else None)  # fmt: skip
     third = build()
     assert third.success and not third.full_refresh, third.message
+    # other new batches, same project: dbt reuses its saved parse (run parameters are
+    # environment variables read at execution only; --vars would force a re-parse)
+    log = (root / "_build" / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
+    last_run = log[log.rindex("running dbt with arguments") :]
+    assert "Partial parsing enabled, no changes found, skipping parsing" in last_run
     # only what the build touched is exported again
     assert {"curated/base/base_person.parquet", "curated/base/base_household.parquet"} <= set(
         third.exported
