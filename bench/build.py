@@ -169,7 +169,8 @@ def main() -> None:
         "nodes: 8 models, 24 tests). What made it fit: `base_person` and `base_household` are "
         "incremental (only the changed persons and households are recomputed; a post-hook moves "
         "ages to the new as-of date) instead of rewriting ~570k and ~220k rows (3.0 s and 0.9 s "
-        "before); the population cube no longer makes DuckDB import pandas, and nor do the "
+        "before), and so is `conflicts` (0.5 s before); the population cube no longer makes "
+        "DuckDB import pandas (nor numpy when no cell needs suppressing), and nor do the "
         "build-state and export queries (no query parameters; 0.4-0.5 s each time); only the "
         "tables the run rebuilt are exported to curated Parquet; `manifest.json` is not "
         "rewritten (twice) on incremental runs; the register-rendered YAML uses libyaml; objects "
@@ -181,8 +182,7 @@ def main() -> None:
         "validation, adapter and manifest load ~1 s), dbt's per-node overhead over 32 nodes, "
         "the curated Parquet export of `base_person` (~0.8 s CPU: 45 MB, mostly the 64-hex "
         "pseudonyms) and the checkpoint when the DuckDB files close. The copy of both DuckDB "
-        "files for the atomic swap costs < 0.1 s (page cache). Not incremental yet: "
-        "`conflicts` (rebuilt, ~0.3-0.8 s on the second dbt thread).",
+        "files for the atomic swap costs < 0.1 s (page cache).",
         "City scale (~22M persons) not measured yet: generating it takes ~10 min here "
         "(`bench/sample.py`), and ingest + gate + build of it did not fit this session.",
     ]

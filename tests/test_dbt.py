@@ -358,9 +358,10 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
 
 def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
     """Incremental builds (persons moving household and street, households and employment
-    changing, new benefits, new persons, a late delivery the stored rows outrank, an as-of date
-    that moves) leave every warehouse and restricted table exactly as a full build of the same
-    accepted zone: incremental base_person / base_household recompute the right keys."""
+    changing, new benefits, new persons, renamed enterprises, a late delivery the stored rows
+    outrank, an as-of date that moves) leave every warehouse and restricted table exactly as a
+    full build of the same accepted zone: the incremental base_person, base_household and
+    conflicts recompute the right keys."""
     import shutil
 
     from govlake.settings import get_settings
@@ -405,6 +406,9 @@ def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
     _redeliver(root, "elderly_care_benefit", day3,  # benefits for persons who may have none
                lambda i, r: r | {k: people[-1 - i][k] for k in ("citizen_id", "citizen_id_key")}
                if i % 3 == 0 else None)  # fmt: skip
+    _redeliver(root, "enterprise_registration", day3,  # renamed: name conflicts come and go
+               lambda i, r: r | {"entity_name": f"{r['entity_name']}分公司"}
+               if i % 7 == 0 else None)  # fmt: skip
     third = build()
     assert third.success and not third.full_refresh, third.message
     # other new batches, same project: dbt reuses its saved parse (run parameters are
@@ -412,11 +416,12 @@ def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
     log = (root / "_build" / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
     last_run = log[log.rindex("running dbt with arguments") :]
     assert "Partial parsing enabled, no changes found, skipping parsing" in last_run
-    # only what the build touched is exported again
+    # only what a build touched is exported again
     assert {"curated/base/base_person.parquet", "curated/base/base_household.parquet"} <= set(
-        third.exported
+        second.exported
     )
-    assert "curated/base/base_legal_entity.parquet" not in third.exported
+    assert "curated/base/base_legal_entity.parquet" not in second.exported
+    assert "curated/base/base_legal_entity.parquet" in third.exported
 
     full_root = tmp_path / "full"
     shutil.copytree(root / "accepted", full_root / "accepted")

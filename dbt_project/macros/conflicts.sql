@@ -22,4 +22,24 @@
     where auth.{{ auth.field }} is not null
       and other.{{ other.field }} is not null
       and auth.{{ auth.field }} <> other.{{ other.field }}
+    {%- if is_incremental() %}
+      and other.{{ other.key }} in (select entity_key from changed_keys)
+    {%- endif %}
+{%- endmacro %}
+
+{#- The entities whose current row in one of the compared models (`inputs`: [model, key]
+    pairs) changed in this run: an incremental conflicts run forgets their rows (pre-hook) and
+    compares them again; every other entity's rows stay as they are. -#}
+{% macro govlake_changed_entities(inputs) -%}
+    {%- for model, key in inputs %}
+    select {{ key }} as entity_key from {{ ref(model) }} where {{ govlake_changed_rows_filter() }}
+    {%- if not loop.last %}
+    union{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro govlake_forget_changed_conflicts(inputs) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where entity_key in ({{ govlake_changed_entities(inputs) }})
+    {%- endif -%}
 {%- endmacro %}

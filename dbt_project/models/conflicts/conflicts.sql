@@ -1,8 +1,22 @@
 -- GENERATED from the register (base_attribute / authoritative): 一数一源 conflicts.
 -- One row per entity whose value from a non-authoritative department differs from the
 -- authoritative department's current value (both present). Restricted: values may be
--- personal; analysts see conflict_counts.
+-- personal; analysts see conflict_counts. Incremental: a run compares again only the
+-- entities whose current rows changed (the pre-hook first forgets their rows).
+{%- set compared_models = [['int_civil_affairs__elderly_care_benefits_current', 'citizen_id_key'], ['int_market_regulation__enterprise_registrations_current', 'credit_code'], ['int_police__registered_persons_current', 'citizen_id_key'], ['int_statistics__statistical_units_current', 'credit_code'], ['int_tax__tax_registrations_current', 'credit_code']] -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ govlake_forget_changed_conflicts(" ~ compared_models ~ ") }}",
+) }}
+
 with
+{% if is_incremental() %}
+
+changed_keys as (
+{{ govlake_changed_entities(compared_models) }}
+),
+{% endif %}
 
 compared as (
 

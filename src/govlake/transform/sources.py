@@ -369,12 +369,28 @@ def render_conflicts_sql(register: Register) -> str:
             f"        auth={auth!r},\n        other={other!r},\n    ) }}}}"
         )
     body = "\n\n    union all\n\n".join(parts)
+    inputs = sorted(
+        {(current_model(p[side]), p[f"{side}_key"]) for p in conflict_pairs(register)
+         for side in ("auth", "other")}
+    )  # fmt: skip
+    models = [list(i) for i in inputs]
     return (
         "-- GENERATED from the register (base_attribute / authoritative): 一数一源 conflicts.\n"
         "-- One row per entity whose value from a non-authoritative department differs from the\n"
         "-- authoritative department's current value (both present). Restricted: values may be\n"
-        "-- personal; analysts see conflict_counts.\n"
-        "with\n\ncompared as (\n\n" + body + "\n\n)\n\nselect * from compared\n"
+        "-- personal; analysts see conflict_counts. Incremental: a run compares again only the\n"
+        "-- entities whose current rows changed (the pre-hook first forgets their rows).\n"
+        f"{{%- set compared_models = {models!r} -%}}\n"
+        "{{ config(\n"
+        "    materialized='incremental',\n"
+        "    incremental_strategy='append',\n"
+        '    pre_hook="{{ govlake_forget_changed_conflicts(" ~ compared_models ~ ") }}",\n'
+        ") }}\n\n"
+        "with\n"
+        "{% if is_incremental() %}\n\n"
+        "changed_keys as (\n{{ govlake_changed_entities(compared_models) }}\n),\n"
+        "{% endif %}\n\n"
+        "compared as (\n\n" + body + "\n\n)\n\nselect * from compared\n"
     )
 
 
