@@ -23,6 +23,7 @@ DATA = HERE / "_data" / "ingest"
 LAKE = DATA / "lake"
 DAY = dt.date(2026, 11, 2)
 
+
 def prepare(register, rebuild: bool) -> tuple[dict[str, int], str]:
     """The district sample in bench/_data (reused across runs unless --rebuild)."""
     marker = DATA / "rows.json"

@@ -39,9 +39,8 @@ def _count(zone: Path) -> int:
 
 
 def test_tiny_sample_through_airflow(airflow, tiny, lake_root: Path, register) -> None:
-    from govlake.ingest import read_manifest
-
     from govlake import airflow_local
+    from govlake.ingest import read_manifest
 
     outcomes = {
         rid: airflow_local.run_dag(airflow.dags[f"ingest__{rid}"]) for rid in register.resources
@@ -74,9 +73,8 @@ def test_tiny_sample_through_airflow(airflow, tiny, lake_root: Path, register) -
 
 
 def test_unreadable_file_fails_its_dag_only(airflow, tiny, lake_root: Path) -> None:
-    from govlake.ingest import read_manifest
-
     from govlake import airflow_local
+    from govlake.ingest import read_manifest
 
     day_dir = lake_root / "landing" / "tourism" / "hotel" / "2026-11-03"
     day_dir.mkdir(parents=True)
