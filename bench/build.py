@@ -183,8 +183,7 @@ def main() -> None:
         "the curated Parquet export of `base_person` (~0.8 s CPU: 45 MB, mostly the 64-hex "
         "pseudonyms) and the checkpoint when the DuckDB files close. The copy of both DuckDB "
         "files for the atomic swap costs < 0.1 s (page cache).",
-        "City scale (~22M persons) not measured yet: generating it takes ~10 min here "
-        "(`bench/sample.py`), and ingest + gate + build of it did not fit this session.",
+        "City scale (~22M persons): see 'Build at city scale' below (`bench/build_city.py`).",
     ]
     print(write_section("build", "\n".join(lines)))
 
