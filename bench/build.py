@@ -166,7 +166,8 @@ def main() -> None:
     lines += [
         "",
         "The incremental run selects the touched source and what is downstream (32 of 148 "
-        "nodes: 8 models, 24 tests). What made it fit: `base_person` and `base_household` are "
+        "nodes: 8 models, 24 tests). What brought it down from 12.4 s: `base_person` and "
+        "`base_household` are "
         "incremental (only the changed persons and households are recomputed; a post-hook moves "
         "ages to the new as-of date) instead of rewriting ~570k and ~220k rows (3.0 s and 0.9 s "
         "before), and so is `conflicts` (0.5 s before); the population cube no longer makes "
@@ -182,7 +183,9 @@ def main() -> None:
         "validation, adapter and manifest load ~1 s), dbt's per-node overhead over 32 nodes, "
         "the curated Parquet export of `base_person` (~0.8 s CPU: 45 MB, mostly the 64-hex "
         "pseudonyms) and the checkpoint when the DuckDB files close. The copy of both DuckDB "
-        "files for the atomic swap costs < 0.1 s (page cache).",
+        "files for the atomic swap costs < 0.1 s (page cache). The same code on this VM "
+        "varies by ~15% between runs half an hour apart (`dbt import` alone 1.6-2.6 s), which "
+        "puts incremental builds on either side of 10 s; about half of one is fixed start-up.",
         "City scale (~22M persons): see 'Build at city scale' below (`bench/build_city.py`).",
     ]
     print(write_section("build", "\n".join(lines)))
