@@ -353,3 +353,24 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     assert sorted(i for _, ix in got.values() for i in ix or []) == sorted(
         i for ix in slow.failing.values() for i in ix
     )
+
+
+def test_a_forked_task_gets_its_own_thread_pool() -> None:
+    """Airflow runs a task in a forked child; threads are not inherited across fork, so a pool
+    made in the parent would never run the child's work (the gate would hang)."""
+    import os
+
+    from govlake.quality.gate import _pool
+
+    parent = _pool()
+    assert parent.submit(lambda: 1).result(timeout=5) == 1
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the pool it gets runs work
+        try:
+            child = _pool()
+            ok = child is not parent and child.submit(lambda: 2).result(timeout=5) == 2
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -301,6 +302,10 @@ def _defaults(lake: Lake | None, register: Register | None) -> tuple[Lake, Regis
 def _pool() -> ThreadPoolExecutor:
     """Threads for Arrow and Parquet work, which runs outside the GIL (one pool per process)."""
     return ThreadPoolExecutor(max_workers=4, thread_name_prefix="govlake-gate")
+
+
+# a forked child (an Airflow task) does not inherit the parent's threads: it makes its own pool
+os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def _read(path: Path) -> pa.Table:
