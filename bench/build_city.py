@@ -65,19 +65,18 @@ class AcceptedWriter:
         self.writer = pq.ParquetWriter(self.tmp, self.schema)
 
     def append(self, columns: dict[str, list[str | None]]) -> int:
-        from govlake.ingest.pseudonym import hmac_hex, normalise_array
+        from collections import Counter
+
+        from govlake.ingest.raw import raw_chunk
 
         start = self.rows
-        n = len(next(iter(columns.values())))
         cols = {f.name: pa.array(columns[f.name], pa.string()) for f in self.resource.fields}
-        for f in self.resource.fields:
-            if f.pseudonymised:
-                cols[f.pseudonym_column] = hmac_hex(normalise_array(cols[f.name]), KEY.encode())
-        cols["_batch_id"] = pa.array([self.batch_id] * n, pa.string())
-        cols["_source_file"] = pa.array([self.source] * n, pa.string())
-        cols["_source_row"] = pa.array(range(start + 1, start + n + 1), pa.int64())
-        cols["_ingested_at"] = pa.array([self.at] * n, pa.timestamp("us", tz="UTC"))
-        self.writer.write_table(pa.table(cols, schema=self.schema))
+        n = len(next(iter(cols.values())))
+        rows = pa.array(range(start + 1, start + n + 1), pa.int64())
+        audit = (self.batch_id, self.source, self.at)
+        table = raw_chunk(cols, self.resource, rows, key=KEY.encode(), audit=audit,
+                          invalid=Counter())  # fmt: skip
+        self.writer.write_table(table)
         self.rows += n
         return start
 

@@ -82,7 +82,7 @@ def raw_schema(resource: Resource) -> pa.Schema:
     )
 
 
-def _chunk(
+def raw_chunk(
     columns: dict[str, pa.ChunkedArray | pa.Array | None],
     resource: Resource,
     rows: pa.Array,
@@ -91,7 +91,8 @@ def _chunk(
     audit: tuple[str, str, dt.datetime],
     invalid: dict[str, int],
 ) -> pa.Table:
-    """One slice of the raw table; adds this slice's invalid identifiers to ``invalid``."""
+    """One slice of the raw table (fields as delivered, pseudonyms, audit columns); adds this
+    slice's invalid identifiers to ``invalid``. Ingest writes these; benchmarks reuse it."""
     n = len(rows)
     out: dict[str, pa.Array | pa.ChunkedArray] = {}
     keys: dict[str, pa.Array] = {}
@@ -155,7 +156,7 @@ def write_raw(
                         if f.name in found else None
                         for f in resource.fields
                     }  # fmt: skip
-                    table = _chunk(cols, resource, rows.slice(start, length), key=key,
+                    table = raw_chunk(cols, resource, rows.slice(start, length), key=key,
                                    audit=audit, invalid=invalid)  # fmt: skip
                     if pending is not None:
                         pending.result()
