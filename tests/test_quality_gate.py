@@ -355,6 +355,35 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     )
 
 
+def test_fast_metric_ids_are_stock_gx_ids() -> None:
+    """``gxquiet.fast_ids`` skips GX's JSON conversion for plain kwargs; the ids (the keys GX
+    resolves metrics by) must be the very bytes stock GX computes, for plain and other data."""
+    import hashlib
+    import json
+
+    import numpy as np
+    from great_expectations.core.id_dict import IDDict
+    from great_expectations.util import convert_to_json_serializable
+
+    from govlake.quality.gxquiet import fast_ids
+
+    def stock_id(d: dict) -> str:
+        text = json.dumps(convert_to_json_serializable(data=dict(d)), sort_keys=True)
+        return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+    fast_ids()
+    cases = [
+        {"column": "sex", "batch_id": "b1", "row_condition": None},
+        {"value_set": ["男", "女"], "parse_strings_as_datetimes": False, "mostly": 1.0},
+        {"value_set": ("a", "b"), "nested": {"k": [1, 2.5, True, None]}},
+        {"as_of": dt.date(2024, 6, 3), "column": "birth_date"},  # not plain: GX converts
+        {"min_value": float("nan"), "max_value": 3},  # NaN becomes null in GX
+        {"n": np.int64(3), "s": {"x"}, "keys": {1: "a"}},  # numpy, set, non-string key
+    ]
+    for case in cases:
+        assert IDDict(case).to_id() == stock_id(case), case
+
+
 def test_a_forked_task_gets_its_own_thread_pool() -> None:
     """Airflow runs a task in a forked child; threads are not inherited across fork, so a pool
     made in the parent would never run the child's work (the gate would hang)."""
