@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from govlake.identifiers import make_citizen_id
-from govlake.lake import Lake
+from govlake.lake import Lake, read_accepted
 
 pytestmark = pytest.mark.integration
 
@@ -154,14 +154,21 @@ def test_gate_quarantines_exactly_the_bad_rows_with_reasons(lake_root: Path, reg
     assert not result.held
     assert result.delivered == 101
     assert (result.accepted, result.quarantined) == (96, 5)
-    accepted = pq.read_table(result.accepted_path)
+    accepted = read_accepted(lake, "registered_person")
     quarantine = pq.read_table(result.quarantine_path)
     assert accepted.num_rows + quarantine.num_rows == 101
     passed = set(accepted["_source_row"].to_pylist())
     assert passed.isdisjoint(quarantine["_source_row"].to_pylist())
-    # accepted rows are untouched raw text: the cleaning is staging's job
-    assert accepted.column_names == pq.read_schema(
-        lake.raw_partition("registered_person", DAY) / "part-b1.parquet").names  # fmt: skip
+    # the accepted part is the raw part itself (no copy) minus a deletion vector of exactly
+    # the quarantined rows; its rows are untouched raw text: the cleaning is staging's job
+    raw_part = lake.raw_partition("registered_person", DAY) / "part-b1.parquet"
+    assert Path(result.accepted_path).samefile(raw_part)
+    deletes = pq.read_table(lake.accepted_deletes("registered_person") / f"batch_date={DAY}"
+                            / "part-b1.parquet")  # fmt: skip
+    assert deletes.column_names == ["_batch_id", "_source_row"]
+    assert sorted(deletes["_source_row"].to_pylist()) == [11, 21, 31, 51, 101]
+    assert set(deletes["_batch_id"].to_pylist()) == {"b1"}
+    assert accepted.column_names == pq.read_schema(raw_part).names
     assert accepted.slice(1, 1)["citizen_id"][0].as_py() == rows[1]["citizen_id"]
     by_row = {r["_source_row"]: r for r in quarantine.to_pylist()}
     expected_check = good_id[-1]
@@ -203,13 +210,12 @@ def test_held_batch_does_not_block_the_next(lake_root: Path, register) -> None:
     assert problem.startswith("HELD registered_person batch held1 (2024-06-01): 5 of 20 rows")
     assert "expect_column_values_to_be_district_street_code(street_code): 4" in problem
     assert "expect_column_values_to_not_be_null(sex): 1" in problem
-    assert not list(lake.accepted("registered_person").glob("batch_date=2024-06-01/*.parquet"))
+    assert not list(lake.accepted("registered_person").rglob("batch_date=2024-06-01/*.parquet"))
     held_q = lake.quarantine("registered_person") / "batch_date=2024-06-01" / "part-held1.parquet"
     assert pq.read_table(held_q).num_rows == 5  # the reasons are kept for the department
     assert manifest_status(lake, "registered_person", "held1")["status"] == "held"
     assert manifest_status(lake, "registered_person", "good2")["status"] == "accepted"
-    good = lake.accepted("registered_person") / "batch_date=2024-06-02" / "part-good2.parquet"
-    assert pq.read_table(good).num_rows == 20
+    assert read_accepted(lake, "registered_person").num_rows == 20  # all of good2, none of held1
     assert gate_step("registered_person")["batches"] == []  # a held batch is not retried
 
 
@@ -224,14 +230,16 @@ def test_results_table_and_idempotent_rerun(lake_root: Path, register) -> None:
     write_batch(lake, register, "registered_person", "r1", rows)
 
     first = validate_batch("registered_person", "r1", lake=lake, register=register)
-    accepted_1 = pq.read_table(first.accepted_path)
+    accepted_1 = read_accepted(lake, "registered_person")
     quarantine_1 = pq.read_table(first.quarantine_path)
     second = validate_batch("registered_person", "r1", lake=lake, register=register)
 
-    assert pq.read_table(second.accepted_path).equals(accepted_1)
+    assert read_accepted(lake, "registered_person").equals(accepted_1)
+    assert accepted_1.num_rows == 48
     assert pq.read_table(second.quarantine_path).equals(quarantine_1)
     assert (second.accepted, second.quarantined) == (first.accepted, first.quarantined) == (48, 2)
-    assert len(list(lake.accepted("registered_person").rglob("*.parquet"))) == 1
+    # one part and one deletion vector, however often the batch is gated
+    assert len(list(lake.accepted("registered_person").rglob("*.parquet"))) == 2
 
     con = connect()
     register_view(con, lake)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from govlake.lake import Lake
+from govlake.lake import Lake, read_accepted
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def test_quarantine_matches_the_generators_record(
             assert gate.quarantined == len(fatal)
             assert gate.delivered == file.rows
             if not gate.held:
-                accepted = pq.read_table(gate.accepted_path)
+                accepted = read_accepted(lake, rid, file.batch_id)
                 assert accepted.num_rows + len(quarantine) == file.rows, rid
             status = {e["batch_id"]: e["status"] for e in read_manifest(rid, lake=lake)}
             assert status[file.batch_id] == ("held" if gate.held else "accepted")

@@ -4,6 +4,12 @@
     {{- return(fromjson(env_var('GOVLAKE_DBT_EMPTY_SOURCES', '[]'))) -}}
 {%- endmacro %}
 
+{#- Resources with at least one deletion vector in the accepted zone (parts written before
+    the gate kept them, and test fixtures, have none: nothing to subtract). -#}
+{% macro govlake_sources_with_deletes() -%}
+    {{- return(fromjson(env_var('GOVLAKE_DBT_DELETES', '[]'))) -}}
+{%- endmacro %}
+
 {#- The batch ids that arrived since the warehouse was built (GOVLAKE_DBT_NEW_BATCHES, set by
     govlake.transform.build from the accepted zone), or none when dbt runs without it. -#}
 {% macro govlake_new_batches() -%}

@@ -19,9 +19,9 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- the source relation, or a typed empty relation when the accepted zone has no file yet
-    (read_parquet fails on a glob that matches nothing); source() is called either way so the
-    lineage stays in the graph -#}
+{#- the source relation minus the rows the gate quarantined (deletion vectors), or a typed
+    empty relation when the accepted zone has no file yet (read_parquet fails on a glob that
+    matches nothing); source() is called either way so the lineage stays in the graph -#}
 {% macro govlake_source(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
     {#- the citizen-ID check looks division codes up here: declare the dependency at parse time -#}
@@ -34,6 +34,12 @@
         {%- endfor %}
         from (select 1) as nothing
         where false
+    {%- elif execute and table_name in govlake_sources_with_deletes() -%}
+        {#- an accepted part is the raw part; its deletion vector names the quarantined rows -#}
+        {%- set node = govlake_source_node(source_name, table_name) -%}
+        {%- set deletes = node.source_meta['deletes_location'] | replace('{name}', table_name) -%}
+        select * from {{ relation }}
+        anti join {{ deletes }} as deleted using (_batch_id, _source_row)
     {%- else -%}
         select * from {{ relation }}
     {%- endif -%}

@@ -2,7 +2,11 @@
 
 landing/<dept>/<resource>/<YYYY-MM-DD>/<file>   department drop zone (前置交换区), read-only to us
 raw/<resource>/batch_date=<date>/part-<batch>.parquet   as delivered + audit columns (restricted)
-accepted/<resource>/batch_date=<date>/part-<batch>.parquet  rows that passed the quality gate
+accepted/<resource>/batch_date=<date>/part-<batch>.parquet  a batch the quality gate accepted:
+    the raw part itself (a hard link, no bytes copied) …
+accepted/<resource>/_deletes/batch_date=<date>/part-<batch>.parquet  … minus these rows
+    (``_batch_id``, ``_source_row``: its deletion vector, the rows quarantined); read the zone
+    with ``read_accepted`` or dbt's staging, which apply it. A part without one has no deletes.
 quarantine/<resource>/batch_date=<date>/part-<batch>.parquet  rows it rejected, with reasons
 quality_results/<resource>/<batch>.parquet        one row per expectation per validated batch
 manifest/<resource>/<entry>.json                 one row per landing file ever seen
@@ -13,10 +17,12 @@ exchange/<dept>/…                                granted deliveries (outbox)
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,9 @@ class Lake:
 
     def accepted(self, resource: str) -> Path:
         return self.root / "accepted" / resource
+
+    def accepted_deletes(self, resource: str) -> Path:
+        return self.accepted(resource) / "_deletes"
 
     def quarantine(self, resource: str) -> Path:
         return self.root / "quarantine" / resource
@@ -72,3 +81,32 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source`` (no bytes copied; lake files are never
+    rewritten in place), atomically; a copy where the filesystem has no hard links."""
+    with atomic_path(target) as tmp:
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+
+
+def read_accepted(lake: Lake, resource: str, batch_id: str | None = None) -> Any:
+    """Every accepted row of ``resource`` (or of one batch) as an Arrow table, None if there
+    is none: the parts minus their deletion vectors, as dbt staging reads them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = []
+    name = f"part-{batch_id}.parquet" if batch_id else "*.parquet"
+    for part in sorted(lake.accepted(resource).glob(f"batch_date=*/{name}")):
+        table = pq.read_table(part)
+        deletes = lake.accepted_deletes(resource) / part.parent.name / part.name
+        if deletes.exists():
+            gone = pq.read_table(deletes, columns=["_source_row"])["_source_row"]
+            table = table.filter(pc.invert(pc.is_in(table["_source_row"], gone)))
+        tables.append(table)
+    return pa.concat_tables(tables, promote_options="default") if tables else None

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from govlake.lake import Lake, atomic_path
+from govlake.lake import Lake, atomic_path, link_or_copy
 from govlake.register import FieldFormat, FieldType, Register, Resource
 
 log = logging.getLogger(__name__)
@@ -327,9 +327,10 @@ def validate_batch(
 ) -> GateResult:
     """Gate one raw batch: accepted + quarantine (+ reasons), results, manifest status.
 
-    File work overlaps the validation: the whole raw batch (needed only for the outputs) is
-    read while the checked columns are validated, and the accepted file is written while the
-    reasons are composed; the manifest says ``accepted`` only once that file is in place.
+    Accepting writes no copy of the good rows: the accepted part is the raw part itself (a
+    hard link) plus a deletion vector naming the quarantined rows (``lake.py``), which dbt
+    staging anti-joins. Rewriting the accepted rows cost about as much as validating them.
+    The manifest says ``accepted`` only once both files are in place.
     """
     from govlake.quality.checks import already_normalised
     from govlake.quality.results import write_results
@@ -341,11 +342,10 @@ def validate_batch(
     entry = _manifest_entry(lake, res.id, batch_id)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
-    whole = _pool().submit(_read, path)
-    stored = set(pq.read_schema(path).names)
-    checked = pq.read_table(path, columns=[f.name for f in res.fields if f.name in stored]
-                            + ["_source_row"] * ("_source_row" in stored))  # fmt: skip
-    n = checked.num_rows
+    raw = _read(path)
+    checked = raw.select([f.name for f in res.fields if f.name in raw.column_names]
+                         + ["_source_row"] * ("_source_row" in raw.column_names))  # fmt: skip
+    n = raw.num_rows
     frame = checked_frame(checked, res)
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
@@ -354,8 +354,6 @@ def validate_batch(
 
     positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
                          dtype=np.int64)  # fmt: skip
-    failed = np.zeros(n, dtype=bool)
-    failed[positions] = True
     quarantined = len(positions)
     rate = quarantined / n if n else 0.0
     held = rate > res.max_failure_rate
@@ -363,44 +361,34 @@ def validate_batch(
 
     partition = f"batch_date={batch_date}"
     accepted_path = lake.accepted(res.id) / partition / f"part-{batch_id}.parquet"
+    deletes_path = lake.accepted_deletes(res.id) / partition / f"part-{batch_id}.parquet"
     quarantine_path = lake.quarantine(res.id) / partition / f"part-{batch_id}.parquet"
-    raw = whole.result()
-    if held:
-        accepted_path.unlink(missing_ok=True)
-        writing = None
+    labels = {f.name: f.label for f in res.fields}
+    per_row: dict[int, tuple[list[str], list[str]]] = {}
+    with already_normalised():  # the reasons quote the checked frame's values
+        for name, index in validation.failing.items():
+            if not index:
+                continue
+            texts = _explain(validation.expectations[name], frame, index, labels)
+            for i, text in zip(index, texts, strict=True):
+                names, reasons = per_row.setdefault(i, ([], []))
+                names.append(name)
+                reasons.append(text)
+    q = raw.take(pa.array(positions))
+    if quarantined:
+        q = q.append_column("_expectation", pa.array(
+            [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
+        q = q.append_column("_reason", pa.array(
+            [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
+        _write(q, quarantine_path)
     else:
-        # written aside while the reasons are composed, moved into place once they are
-        pending = accepted_path.with_name(f".{accepted_path.name}.pending")
-        writing = _pool().submit(_write, raw.filter(pa.array(~failed)), pending)
-    try:
-        labels = {f.name: f.label for f in res.fields}
-        per_row: dict[int, tuple[list[str], list[str]]] = {}
-        with already_normalised():  # the reasons quote the checked frame's values
-            for name, index in validation.failing.items():
-                if not index:
-                    continue
-                texts = _explain(validation.expectations[name], frame, index, labels)
-                for i, text in zip(index, texts, strict=True):
-                    names, reasons = per_row.setdefault(i, ([], []))
-                    names.append(name)
-                    reasons.append(text)
-        if quarantined:
-            q = raw.take(pa.array(positions))
-            q = q.append_column("_expectation", pa.array(
-                [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
-            q = q.append_column("_reason", pa.array(
-                [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
-            _write(q, quarantine_path)
-        else:
-            quarantine_path.unlink(missing_ok=True)
-    except BaseException:
-        if writing is not None:
-            writing.cancel() or writing.exception()  # wait for it, then drop what it wrote
-            pending.unlink(missing_ok=True)
-        raise
-    if writing is not None:
-        writing.result()
-        pending.replace(accepted_path)
+        quarantine_path.unlink(missing_ok=True)
+    if held:  # the part first: a deletion vector without its part deletes nothing
+        accepted_path.unlink(missing_ok=True)
+        deletes_path.unlink(missing_ok=True)
+    else:  # the vector first: a part visible without it would show the quarantined rows
+        _write(q.select(["_batch_id", "_source_row"]), deletes_path)
+        link_or_copy(path, accepted_path)
 
     worst = ", ".join(f"{k}: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1]))
     summary = (

@@ -62,13 +62,15 @@ class BuildResult:
 
 
 def accepted_files(lake: Lake, resources: list[str]) -> dict[str, list[int]]:
-    """Relative path → [size, mtime_ns] of every visible accepted Parquet file."""
+    """Relative path → [size, mtime_ns] of every visible accepted part and deletion vector."""
     out: dict[str, list[int]] = {}
     for rid in resources:
         folder = lake.accepted(rid)
         if not folder.exists():
             continue
-        for path in folder.glob("batch_date=*/*.parquet"):
+        parts = folder.glob("batch_date=*/*.parquet")
+        deletes = lake.accepted_deletes(rid).glob("batch_date=*/*.parquet")
+        for path in [*parts, *deletes]:
             if path.name.startswith("."):
                 continue
             st = path.stat()
@@ -309,7 +311,11 @@ def build(
     result.full_refresh = full_refresh or changed or not same_project
     new = sorted(files) if before is None else sorted(set(files) - set(before))
     result.new_batches = sorted({batch_id_of(f) for f in new})
-    empty = [r for r in resources if not any(k.startswith(f"accepted/{r}/") for k in files)]
+    empty = [
+        r for r in resources if not any(k.startswith(f"accepted/{r}/batch_date=") for k in files)
+    ]
+    with_deletes = [r for r in resources if r not in empty
+                    and any(k.startswith(f"accepted/{r}/_deletes/") for k in files)]  # fmt: skip
 
     work = lake.root / "_build"
     work.mkdir(parents=True, exist_ok=True)
@@ -348,6 +354,7 @@ def build(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # run parameters as env vars: changing --vars would force a full re-parse
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
+        "GOVLAKE_DBT_DELETES": json.dumps(with_deletes),
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
     }
     with _build_lock(work / "build.lock"):

@@ -159,7 +159,7 @@ def render_sources(register: Register) -> str:
             {
                 "name": dept.id,
                 "description": f"{dept.name} ({dept.name_en}), 提供方代码 {dept.code}: "
-                "batches that passed the quality gate (accepted zone)",
+                "batches that passed the quality gate (accepted zone, minus quarantined rows)",
                 "meta": {
                     "department_name": dept.name,
                     "department_code": dept.code,
@@ -167,6 +167,9 @@ def render_sources(register: Register) -> str:
                     "external_location": 'read_parquet(\'{{ env_var("GOVLAKE_LAKE_ROOT") }}'
                     "/accepted/{name}/*/*.parquet', hive_partitioning = true, "
                     "union_by_name = true)",
+                    # the rows the gate quarantined from those parts (govlake_source applies it)
+                    "deletes_location": 'read_parquet(\'{{ env_var("GOVLAKE_LAKE_ROOT") }}'
+                    "/accepted/{name}/_deletes/*/*.parquet', union_by_name = true)",
                 },
                 "tables": [_table(r, register) for r in sorted(dept.resources, key=lambda r: r.id)],
             }
