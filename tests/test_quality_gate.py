@@ -363,6 +363,33 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     )
 
 
+def test_columns_no_rule_reads_are_only_checked_for_blanks(register) -> None:
+    """A column only the not-null rule looks at is not normalised (``checked_frame(read=)``):
+    what counts as blank must be exactly what normalising would leave empty, for text and
+    code columns alike (U+3000, NBSP, control separators; a zero-width space is not blank)."""
+    from govlake.quality.checks import blank_to_null, normalise_code, normalise_text
+    from govlake.quality.gate import checked_frame, content_columns
+    from govlake.quality.suites import suite_expectations
+
+    values = ["", " ", "\u3000", "\t\n", "\u00a0", "\u2003", "\u200b", "\ufeff", " a ", None,
+              "\u3000\u3000x", "\x1c", "\x0b", "\u2028", "\u0085", "\u2060", "Ｘ"]  # fmt: skip
+    arr = pa.array(values, pa.string())
+    blank = blank_to_null(arr).is_null().to_pylist()
+    assert blank == normalise_text(arr).is_null().to_pylist()
+    assert blank == normalise_code(arr).is_null().to_pylist()
+    assert sum(blank) == 11
+
+    res = register.resource("household")
+    read = content_columns(suite_expectations("household", register, dt.date(2024, 6, 1)))
+    assert "address" not in read and {"head_citizen_id", "street_code"} <= read
+    address = [" 北京市\u3000石景山区 ", "\u3000"]
+    raw = pa.table({f.name: pa.array(address if f.name == "address" else ["x", "y"], pa.string())
+                    for f in res.fields})  # fmt: skip
+    frame = checked_frame(raw, res, read=read)
+    assert frame["address"].tolist()[0] == " 北京市\u3000石景山区 "  # as delivered
+    assert frame["address"].isna().tolist() == [False, True]
+
+
 def test_fast_metric_ids_are_stock_gx_ids() -> None:
     """``gxquiet.fast_ids`` skips GX's JSON conversion for plain kwargs; the ids (the keys GX
     resolves metrics by) must be the very bytes stock GX computes, for plain and other data."""

@@ -88,6 +88,13 @@ def normalise_text(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 
+def blank_to_null(values: pa.Array) -> pa.Array:
+    """Values as delivered, but null where normalising would leave nothing ('' or only
+    whitespace, U+3000 included): all a not-null rule needs to know."""
+    blank = pc.or_(pc.equal(values, ""), pc.utf8_is_space(values))
+    return pc.if_else(blank, pa.scalar(None, pa.string()), values)
+
+
 def normalise_code(values: pa.Array) -> pa.Array:
     """Codes and identifiers: ``identifiers.normalise`` (NFKC, no whitespace, upper), '' → null."""
     from govlake.ingest.pseudonym import normalise_array

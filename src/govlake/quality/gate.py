@@ -42,6 +42,7 @@ SEPARATOR = "; "
 CODE_FORMATS = frozenset(FieldFormat)  # every domain format is a code: no inner spaces
 CODE_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.month, FieldType.boolean})
 PARTIAL = 20  # unexpected values kept in the stored GX result (Data Docs)
+NOT_NULL = "expect_column_values_to_not_be_null"
 
 
 class GateError(RuntimeError):
@@ -109,7 +110,7 @@ def _raw_path(lake: Lake, resource_id: str, batch_id: str, entry: dict | None) -
 # --- the checked frame ------------------------------------------------------------------------
 
 
-def checked_frame(raw: pa.Table, resource: Resource) -> Any:
+def checked_frame(raw: pa.Table, resource: Resource, *, read: set[str] | None = None) -> Any:
     """The register fields with delivery noise undone (codes: no whitespace, upper case; text:
     trimmed; blank → null) plus ``_source_row``, as a pandas frame.
 
@@ -118,12 +119,18 @@ def checked_frame(raw: pa.Table, resource: Resource) -> Any:
     rules run once per distinct value too (``expectations._apply``), and GX's own row copies
     get cheaper (``bench/quality.py`` compares it with Arrow strings only). Keys and
     identifiers, unique by nature, stay Arrow-backed strings.
+
+    ``read``: the columns whose values some rule reads (:func:`content_columns`); the others
+    only need to know what is blank, so they are not normalised (NFKC over 220k addresses
+    cost more than every rule on them).
     """
-    from govlake.quality.checks import arrow, normalise_code, normalise_text
+    from govlake.quality.checks import arrow, blank_to_null, normalise_code, normalise_text
 
     def one(f: Any) -> pa.Array:
         values = arrow(raw.column(f.name)) if f.name in raw.column_names else pa.nulls(
             raw.num_rows, pa.string())  # fmt: skip
+        if read is not None and f.name not in read:
+            return blank_to_null(values)
         code = f.format in CODE_FORMATS or f.type in CODE_TYPES
         # a key or an identifier is (nearly) unique: encoding it would cost more than it saves
         unique = f.key or f.format in (FieldFormat.citizen_id, FieldFormat.credit_code)
@@ -138,6 +145,13 @@ def checked_frame(raw: pa.Table, resource: Resource) -> Any:
     else:
         columns["_source_row"] = pa.array(np.arange(1, raw.num_rows + 1, dtype=np.int64))
     return pa.table(columns).to_pandas()
+
+
+def content_columns(expectations: list[Any]) -> set[str]:
+    """Columns some expectation reads the values of (not-null only asks what is blank)."""
+    from govlake.quality.suites import columns_of
+
+    return {c for e in expectations if e.expectation_type != NOT_NULL for c in columns_of(e)}
 
 
 def _normalised(values: pa.Array, normalise: Any) -> pa.Array:
@@ -164,7 +178,7 @@ def _explain(expectation: Any, frame: Any, index: list, labels: dict[str, str]) 
     kind = expectation.expectation_type
     column = getattr(expectation, "column", None)
     label = labels.get(column, column)
-    if kind == "expect_column_values_to_not_be_null":
+    if kind == NOT_NULL:
         return [f"{label} is blank (mandatory)"] * len(index)
     values = frame.loc[index, column].tolist() if column else [None] * len(index)
     if kind == "expect_column_values_to_be_in_set":
@@ -238,7 +252,7 @@ def run_suite(
         cols = columns_of(by_name[name])
         # rows the rule looked at: all of them for not-null, else those with every value
         evaluated = len(frame)
-        if kind != "expect_column_values_to_not_be_null":
+        if kind != NOT_NULL:
             evaluated = int(frame[cols].notna().all(axis=1).sum())
         rows.append({
             "expectation": name, "expectation_type": kind, "column_name": ",".join(cols),
@@ -346,10 +360,10 @@ def validate_batch(
     checked = raw.select([f.name for f in res.fields if f.name in raw.column_names]
                          + ["_source_row"] * ("_source_row" in raw.column_names))  # fmt: skip
     n = raw.num_rows
-    frame = checked_frame(checked, res)
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
     )
+    frame = checked_frame(checked, res, read=content_columns(expectations))
     validation = run_suite(frame, expectations, res.id, normalised=True)
 
     positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
