@@ -385,8 +385,9 @@ class ColumnValuesFirstOccurrence(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine, filter_column_isnull=False)
     def _pandas(cls, column: pd.Series, **_: Any) -> pd.Series:
+        # whole: the reasons read the same whole column, so its key codes are computed once
         return _apply(lambda c: checks.first_occurrence_ok({"key": c}, ["key"]), column,
-                      per_value=False)  # fmt: skip
+                      per_value=False, whole=True)  # fmt: skip
 
 
 class ExpectColumnValuesToBeFirstOccurrence(ColumnMapExpectation):
