@@ -361,6 +361,10 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     assert sorted(i for _, ix in got.values() for i in ix or []) == sorted(
         i for ix in slow.failing.values() for i in ix
     )
+    # the stored result (Data Docs) is GX's own serialisation of the trimmed result
+    from govlake.quality.gate import _stored
+
+    assert _stored(stock) == stock.to_json_dict()
 
 
 def test_columns_no_rule_reads_are_only_checked_for_blanks(register) -> None:

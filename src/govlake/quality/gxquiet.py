@@ -45,6 +45,9 @@ def cheap_fingerprint() -> None:
     engine.hash_pandas_dataframe = fingerprint
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(value: Any) -> bool:
     """True if ``value`` is JSON as it stands: GX's ``convert_to_json_serializable`` would
     return an equal copy of it (exact built-in types, string keys, no NaN)."""
@@ -54,6 +57,9 @@ def _plain(value: Any) -> bool:
     if kind is float:
         return value == value  # GX turns NaN into None
     if kind is list or kind is tuple:
+        kinds = set(map(type, value))
+        if kinds <= _SCALARS:  # the usual value set: strings only, checked without a loop
+            return True
         return all(_plain(v) for v in value)
     if kind is dict:
         return all(type(k) is str and _plain(v) for k, v in value.items())
