@@ -347,8 +347,8 @@ def _pool() -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
-def _read(path: Path) -> pa.Table:
-    return pq.read_table(path).replace_schema_metadata(None)
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(path, columns=columns).replace_schema_metadata(None)
 
 
 def _write(table: pa.Table, target: Path) -> None:
@@ -381,10 +381,15 @@ def validate_batch(
     entry = _manifest_entry(lake, res.id, batch_id)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
-    raw = _read(path)
-    checked = raw.select([f.name for f in res.fields if f.name in raw.column_names]
-                         + ["_source_row"] * ("_source_row" in raw.column_names))  # fmt: skip
-    n = raw.num_rows
+    # the columns the rules read first; the rest (pseudonyms, audit columns: only the
+    # quarantined rows need them) is read meanwhile
+    stored = pq.read_schema(path).names
+    wanted = [f.name for f in res.fields if f.name in stored] + ["_source_row"] * (
+        "_source_row" in stored)  # fmt: skip
+    rest = [c for c in stored if c not in wanted]
+    reading = _pool().submit(_read, path, rest) if rest else None
+    checked = _read(path, wanted)
+    n = checked.num_rows
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
     )
@@ -413,7 +418,9 @@ def validate_batch(
                 names, reasons = per_row.setdefault(i, ([], []))
                 names.append(name)
                 reasons.append(text)
-    q = raw.take(pa.array(positions))
+    others = reading.result() if reading is not None else pa.table({})
+    q = pa.table({c: (checked if c in wanted else others).column(c) for c in stored})
+    q = q.take(pa.array(positions))
     if quarantined:
         q = q.append_column("_expectation", pa.array(
             [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
