@@ -64,21 +64,40 @@ def _division_table() -> np.ndarray:
     return table
 
 
+def _weights(*parts: tuple[int, np.ndarray]) -> np.ndarray:
+    """A 17 x k float32 matrix: column j weighs the digits from ``parts[j][0]`` on."""
+    w = np.zeros((17, len(parts)), dtype=np.float32)
+    for j, (start, weights) in enumerate(parts):
+        w[start : start + len(weights), j] = weights
+    return w
+
+
+def _powers(n: int) -> np.ndarray:
+    return 10.0 ** np.arange(n - 1, -1, -1)
+
+
+# division code, year, month, day, weighted check sum: one BLAS product for all five
+_RIC_NUMBERS = _weights((0, _powers(6)), (6, _powers(4)), (10, _powers(2)), (12, _powers(2)),
+                        (0, _RIC_WEIGHTS))  # fmt: skip
+
+
 def _citizen_ids_bad(m: np.ndarray, today: dt.date) -> np.ndarray:
-    d = m.astype(np.float64) - 48  # float64: see _number
-    digits = (d >= 0) & (d <= 9)
+    d = m - np.uint8(48)  # digit values; anything below '0' wraps round to > 9
+    digits = d <= 9
     x = m[:, 17] == ord("X")
     bad = ~digits[:, :17].all(axis=1) | ~(digits[:, 17] | x)
-    division = np.clip(_number(d[:, :6]), 0, 999_999)
-    bad |= ~_division_table()[division]
-    year, month, day = _number(d[:, 6:10]), _number(d[:, 10:12]), _number(d[:, 12:14])
+    # float32 is exact here: every sum of digit rows stays below 2**24 (rows with other
+    # characters are already bad, whatever their numbers come to)
+    numbers = (d[:, :17].astype(np.float32) @ _RIC_NUMBERS).astype(np.int64)
+    division, year, month, day, weighted = numbers.T
+    bad |= ~_division_table()[np.clip(division, 0, 999_999)]
     month_ok = (month >= 1) & (month <= 12)
     leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
     dim = _DAYS[np.where(month_ok, month, 0)] + ((month == 2) & leap)
     ymd = year * 10000 + month * 100 + day
     bad |= ~month_ok | (day < 1) | (day > dim)
     bad |= (ymd < 18800101) | (ymd > int(today.strftime("%Y%m%d")))
-    expected = (12 - (d[:, :17] @ _RIC_WEIGHTS.astype(np.float64)).astype(np.int64) % 11) % 11
+    expected = (12 - weighted % 11) % 11
     return bad | (expected != np.where(x, 10, d[:, 17]))
 
 
