@@ -236,6 +236,26 @@ def test_staging_passes_pseudonymous_keys_only(built):
                     assert f.name not in cols and f.pseudonym_column in cols
 
 
+def test_reused_dbt_json_schemas_are_dbts_own(built):
+    """The build keeps the JSON schemas dbt derives from its config classes in a file, so the
+    next process skips deriving them; every kept schema must be what dbt itself derives now."""
+    import importlib
+    import json
+
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    from govlake.transform.dbt_startup import schema_file
+
+    root, _, _ = built
+    kept = json.loads(schema_file(root / "_build").read_text(encoding="utf-8"))
+    assert {"dbt.contracts.project.Project", "dbt.contracts.project.ProjectFlags"} <= set(kept)
+    stock = dbtClassMixin.__dict__["json_schema"].__func__.stock
+    for key, schema in kept.items():
+        module, _, name = key.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        assert schema == json.loads(json.dumps(stock(cls))), key
+
+
 def test_sources_and_generated_models_are_in_sync_with_the_register(register):
     stale = [str(p) for p, text in sources.rendered(register).items()
              if not p.exists() or p.read_text(encoding="utf-8") != text]  # fmt: skip

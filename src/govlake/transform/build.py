@@ -34,7 +34,7 @@ from pathlib import Path
 
 from govlake.lake import Lake, atomic_path
 from govlake.settings import Settings, get_settings
-from govlake.transform import sources
+from govlake.transform import dbt_startup, sources
 
 PROJECT_DIR = sources.PROJECT_DIR
 EXPORTED_SCHEMAS = ("base", "open")  # → curated/<schema>/<model>.parquet
@@ -168,22 +168,6 @@ def _environ(values: dict[str, str]):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-_frozen = False
-
-
-def _freeze_imports() -> None:
-    """Once per process, after dbt is imported: move every live object (mostly dbt's classes
-    and generated (de)serialisers) out of the cyclic GC's reach. Collections during the run, and
-    the one at interpreter exit (~0.5 s of a small build's process), then skip them."""
-    global _frozen
-    if not _frozen:
-        import gc
-
-        gc.collect()
-        gc.freeze()
-        _frozen = True
 
 
 def _close_dbt_duckdb() -> None:
@@ -369,7 +353,8 @@ def build(
             with _phase(result, "dbt import"):
                 import dbt.cli.main  # noqa: F401  (~1.5 s of class set-up, timed on its own)
 
-                _freeze_imports()
+                dbt_startup.freeze_imports()
+                dbt_startup.reuse_json_schemas(work)
             with _phase(result, "dbt"), _environ(env):
                 run_results = None if result.full_refresh else work / "dbt_target/run_results.json"
                 ok, result.nodes, result.failures, error, built = _invoke(args, run_results)
