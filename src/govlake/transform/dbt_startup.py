@@ -19,7 +19,8 @@ from typing import Any
 from govlake.lake import atomic_path
 
 _frozen = False
-_schemas: dict[str, Any] | None = None
+_schemas: dict[str, Any] = {}  # class → schema, as dbt derives it
+_file: list[Path] = []  # where this process keeps them now (the current lake's _build/)
 
 
 def freeze_imports() -> None:
@@ -45,29 +46,34 @@ def reuse_json_schemas(folder: Path) -> None:
     """Serve ``dbtClassMixin.json_schema()`` from ``schema_file(folder)``, adding what is
     missing. Stock dbt computes each schema once per process (an ``lru_cache``); a schema is a
     function of the class alone, so a copy made by the same versions is the same dict (a test
-    compares them). Idempotent; the first process writes the file."""
-    global _schemas
+    compares them). Call it before each dbt run; the first process writes the file."""
     from dbt_common.dataclass_schema import dbtClassMixin
 
     path = schema_file(folder)
-    if _schemas is None:
-        try:
-            _schemas = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            _schemas = {}
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        kept = {}
+    _schemas.update({k: v for k, v in kept.items() if k not in _schemas})
+    _file[:] = [path]
+    if set(_schemas) - set(kept):
+        _save()
     stock = dbtClassMixin.__dict__["json_schema"].__func__
     if getattr(stock, "govlake_reused", False):
         return
-    schemas = _schemas
 
     def json_schema(cls: type) -> dict:
         key = f"{cls.__module__}.{cls.__qualname__}"
-        if key not in schemas:
-            schemas[key] = stock(cls)
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(schemas, sort_keys=True), encoding="utf-8")
-        return schemas[key]
+        if key not in _schemas:
+            _schemas[key] = stock(cls)
+            _save()
+        return _schemas[key]
 
     json_schema.govlake_reused = True  # type: ignore[attr-defined]
     json_schema.stock = stock  # type: ignore[attr-defined]
     dbtClassMixin.json_schema = classmethod(json_schema)  # type: ignore[method-assign,assignment]
+
+
+def _save() -> None:
+    with atomic_path(_file[0]) as tmp:
+        tmp.write_text(json.dumps(_schemas, sort_keys=True), encoding="utf-8")
