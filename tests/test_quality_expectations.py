@@ -99,10 +99,36 @@ def test_street_code(register) -> None:
     from govlake.quality.expectations import ExpectColumnValuesToBeDistrictStreetCode
 
     codes = list(register.vocab["street"])
+    # the last value is blank: missing, so the not-null rule's to report, not this one's
     values = ["110107001", "１１０１０７０１１", "\u3000110107009 ", "110107007", "110107099",
-              "1101"]  # fmt: skip
+              "1101", "\u3000"]  # fmt: skip
     exp = ExpectColumnValuesToBeDistrictStreetCode(column="s", codes=codes)
     assert failing(exp, s=values) == [3, 4, 5]
+
+
+def test_allowed_values_match_gx_in_set_on_text_and_categories(register) -> None:
+    """The register's allowed values: normalised text (full-width letters, U+3000 padding are
+    cosmetic), missing values pass; the same rows as GX's built-in in-set expectation on the
+    normalised values, whether the column is plain text or a Categorical."""
+    import great_expectations.expectations as gxe
+    import pandas as pd
+    import pyarrow as pa
+
+    from govlake.quality.checks import normalise_text
+    from govlake.quality.expectations import ExpectColumnValuesToBeAllowed
+
+    allowed = list(register.vocab["ethnicity"])
+    values = ["汉族", "\u3000回族 ", "火星族", None, "汉", "满族", "Ｈａｎ", ""]
+    exp = ExpectColumnValuesToBeAllowed(column="e", value_set=allowed,
+                                        values_from="vocab:ethnicity")  # fmt: skip
+    assert failing(exp, e=values) == [2, 4, 6]
+    assert failing(exp, e=pd.Series(values, dtype="category")) == [2, 4, 6]
+    clean = normalise_text(pa.array(values, pa.string())).to_pylist()
+    assert failing(gxe.ExpectColumnValuesToBeInSet(column="e", value_set=allowed), e=clean) == [
+        2, 4, 6]  # fmt: skip
+    frame = pd.DataFrame({"e": values})
+    reason = "民族 '火星族' is not in vocabulary ethnicity"
+    assert exp.explain(frame, [2], {"e": "民族"}) == [reason]
 
 
 def test_division_code() -> None:

@@ -104,10 +104,10 @@ def test_suites_for_every_resource(register) -> None:
                 assert f"expect_column_values_to_be_valid_credit_code{col}" in names
             if fmt == "street_code":
                 assert f"expect_column_values_to_be_district_street_code{col}" in names
-                assert f"expect_column_values_to_be_in_set{col}" not in names  # reported once
+                assert f"expect_column_values_to_be_allowed{col}" not in names  # reported once
             elif f.allowed:
                 (exp,) = [e for e in suite.expectations if expectation_name(e) ==
-                          f"expect_column_values_to_be_in_set{col}"]  # fmt: skip
+                          f"expect_column_values_to_be_allowed{col}"]  # fmt: skip
                 assert list(exp.value_set) == register.allowed_values(f)
             if f.type.value == "date":
                 assert f"expect_column_values_to_be_plausible_date{col}" in names
@@ -178,7 +178,7 @@ def test_gate_quarantines_exactly_the_bad_rows_with_reasons(lake_root: Path, reg
         21: ("expect_column_values_to_not_be_null(person_name)", "姓名 is blank (mandatory)"),
         31: ("expect_column_values_to_be_district_street_code(street_code)",
              "街道代码 110107099 is not a sub-district (街道) code of the district"),
-        51: ("expect_column_values_to_be_in_set(ethnicity); "
+        51: ("expect_column_values_to_be_allowed(ethnicity); "
              "expect_column_values_to_be_plausible_date(move_in_date)",
              "民族 '火星族' is not in vocabulary ethnicity; "
              "迁入日期 2099-01-01 outside the plausible range 1900-01-01 to 2024-06-01"),

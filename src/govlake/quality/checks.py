@@ -150,9 +150,10 @@ def credit_code_reason(value: str, label: str) -> str:
 
 
 def in_codes_ok(values: Any, codes: Sequence[str]) -> np.ndarray:
-    """Normalised code is one of ``codes`` (a sub-district list, the GB/T 2260 list)."""
+    """Normalised code is one of ``codes`` (a sub-district list, the GB/T 2260 list); a value
+    that normalises to nothing is missing and passes (the not-null rule judges it)."""
     normalised = normalise_code(arrow(values))
-    return np.asarray(pc.fill_null(pc.is_in(normalised, pa.array(list(codes))), False))
+    return np.asarray(pc.or_(pc.is_in(normalised, pa.array(list(codes))), normalised.is_null()))
 
 
 def street_code_reason(value: str, label: str) -> str:
@@ -315,9 +316,10 @@ def regex_ok(values: Any, pattern: str) -> np.ndarray:
 
 
 def in_set_ok(values: Any, allowed: Sequence[str]) -> np.ndarray:
-    """Text-normalised value is one of ``allowed`` (a closed list or a vocabulary)."""
+    """Text-normalised value is one of ``allowed`` (a closed list or a vocabulary); a value
+    that normalises to nothing is missing and passes (the not-null rule judges it)."""
     normalised = normalise_text(arrow(values))
-    return np.asarray(pc.fill_null(pc.is_in(normalised, pa.array(list(allowed))), False))
+    return np.asarray(pc.or_(pc.is_in(normalised, pa.array(list(allowed))), normalised.is_null()))
 
 
 def in_set_reason(value: str, label: str, source: str) -> str:

@@ -162,6 +162,35 @@ class ExpectColumnValuesToBeDistrictStreetCode(ColumnMapExpectation):
         return [checks.street_code_reason(v, label) for v in frame.loc[index, self.column]]
 
 
+class ColumnValuesAllowed(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.govlake_allowed"
+    filter_column_isnull = False  # see _apply
+    condition_value_keys = ("value_set",)
+
+    @column_condition_partial(engine=PandasExecutionEngine, filter_column_isnull=False)
+    def _pandas(cls, column: pd.Series, value_set: list[str] | None = None, **_: Any) -> pd.Series:
+        return _apply(lambda c: checks.in_set_ok(c, value_set or []), column)
+
+
+class ExpectColumnValuesToBeAllowed(ColumnMapExpectation):
+    """One of the values the register allows for the field: a closed list (``allowed:``) or a
+    vocabulary (``[vocab:x]``), compared as normalised text. GX's built-in
+    ``expect_column_values_to_be_in_set`` judges the same, but copies the whole batch to drop
+    missing values for each of its metrics (~40 ms per expectation on the 570k-row person
+    batch); this one judges each distinct value once."""
+
+    value_set: list[str]
+    values_from: str = "the list"
+    map_metric = "column_values.govlake_allowed"
+    success_keys = ("mostly", "value_set")
+    library_metadata: ClassVar[dict] = _LIBRARY
+
+    def explain(self, frame: pd.DataFrame, index: list, labels: Labels) -> list[str]:
+        label = labels.get(self.column, self.column)
+        source = self.values_from.replace("vocab:", "vocabulary ")
+        return [checks.in_set_reason(v, label, source) for v in frame.loc[index, self.column]]
+
+
 class ColumnValuesDivisionCode(ColumnMapMetricProvider):
     condition_metric_name = "column_values.govlake_division_code"
     filter_column_isnull = False  # see _apply
@@ -405,6 +434,7 @@ CUSTOM = (
     ExpectColumnValuesToBeValidCitizenId,
     ExpectColumnValuesToBeValidCreditCode,
     ExpectColumnValuesToBeDistrictStreetCode,
+    ExpectColumnValuesToBeAllowed,
     ExpectColumnValuesToBeDivisionCode,
     ExpectColumnValuesToBePlausibleDate,
     ExpectColumnValuesToBeParseableAs,

@@ -134,8 +134,8 @@ def register_expectations(ctx: SuiteContext, extras: ModuleType | None = None) -
                 regex=PATTERNS[f.format.value])  # fmt: skip
         if allowed:
             source = f.allowed[0] if f.allowed and f.allowed[0].startswith("vocab:") else "list"
-            add(gxe.ExpectColumnValuesToBeInSet, "allowed", col, column=col, value_set=allowed,
-                info={"values_from": source})  # fmt: skip
+            add(gov.ExpectColumnValuesToBeAllowed, "allowed", col, column=col, value_set=allowed,
+                values_from=source if source != "list" else "the list")  # fmt: skip
         if f.type is FieldType.date:
             lo, hi = _date_window(col, ctx, ranges)
             add(gov.ExpectColumnValuesToBePlausibleDate, "date", col, column=col, min_date=lo,
