@@ -274,15 +274,25 @@ def run_suite(
 
 @functools.cache
 def _batch_definition() -> Any:
-    """One in-memory GX context and pandas data source per process (a worker keeps it warm)."""
+    """One in-memory GX context and pandas data source per process (a worker keeps it warm).
+
+    Everything alive once GX is imported and its context built (~300k objects: modules,
+    classes, registries) lives as long as the process: it is frozen out of the cyclic GC, so a
+    full collection during a gate scans only what the gate made (0.15 s → a few ms), as the
+    build does after importing dbt."""
+    import gc
+
     from govlake.quality.gxquiet import ephemeral_context
 
-    return (
+    definition = (
         ephemeral_context()
         .data_sources.add_pandas("govlake")
         .add_dataframe_asset("raw_batch")
         .add_batch_definition_whole_dataframe("batch")
     )
+    gc.collect()
+    gc.freeze()
+    return definition
 
 
 def _exception(info: Any) -> str | None:
