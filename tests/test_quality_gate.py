@@ -129,8 +129,16 @@ def test_suites_for_every_resource(register) -> None:
 # --- the gate ---------------------------------------------------------------------------------
 
 
-def test_gate_quarantines_exactly_the_bad_rows_with_reasons(lake_root: Path, register) -> None:
+@pytest.mark.parametrize("threaded", [False, True], ids=["small", "large"])
+def test_gate_quarantines_exactly_the_bad_rows_with_reasons(
+    lake_root: Path, register, monkeypatch, threaded: bool
+) -> None:
+    """Both ways a batch is read and normalised: in one go (small batches) and in threads
+    (from ``gate.SMALL`` rows on; the threshold is lowered here to take that path)."""
     from govlake.quality import validate_batch
+
+    if threaded:
+        monkeypatch.setattr("govlake.quality.gate.SMALL", 0)
 
     lake = Lake(lake_root)
     rows = [person(i) for i in range(100)]

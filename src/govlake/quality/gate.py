@@ -23,7 +23,7 @@ import logging
 import os
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ CODE_FORMATS = frozenset(FieldFormat)  # every domain format is a code: no inner
 CODE_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.month, FieldType.boolean})
 PARTIAL = 20  # unexpected values kept in the stored GX result (Data Docs)
 NOT_NULL = "expect_column_values_to_not_be_null"
+SMALL = 50_000  # rows: below this, handing work to threads costs more than it saves
 
 
 class GateError(RuntimeError):
@@ -138,8 +139,9 @@ def checked_frame(raw: pa.Table, resource: Resource, *, read: set[str] | None = 
         normalise = normalise_code if code else normalise_text
         return normalise(values) if unique else _normalised(values, normalise)
 
-    # Arrow's kernels release the GIL: the columns are normalised side by side
-    columns = dict(zip((f.name for f in resource.fields), _pool().map(one, resource.fields),
+    # Arrow's kernels release the GIL: the columns of a large batch are normalised side by side
+    mapper = map if raw.num_rows < SMALL else _pool().map
+    columns = dict(zip((f.name for f in resource.fields), mapper(one, resource.fields),
                        strict=True))  # fmt: skip
     if "_source_row" in raw.column_names:
         columns["_source_row"] = raw.column("_source_row").combine_chunks()
@@ -357,6 +359,12 @@ def _pool() -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
+def _done(value: Any) -> Future:
+    done: Future = Future()
+    done.set_result(value)
+    return done
+
+
 def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
     return pq.read_table(path, columns=columns).replace_schema_metadata(None)
 
@@ -392,13 +400,18 @@ def validate_batch(
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
     # the columns the rules read first; the rest (pseudonyms, audit columns: only the
-    # quarantined rows need them) is read meanwhile
-    stored = pq.read_schema(path).names
+    # quarantined rows need them) is read meanwhile, unless the batch is small
+    meta = pq.read_metadata(path)
+    stored = meta.schema.to_arrow_schema().names
     wanted = [f.name for f in res.fields if f.name in stored] + ["_source_row"] * (
         "_source_row" in stored)  # fmt: skip
     rest = [c for c in stored if c not in wanted]
-    reading = _pool().submit(_read, path, rest) if rest else None
-    checked = _read(path, wanted)
+    if meta.num_rows < SMALL or not rest:
+        whole = _read(path)
+        checked, reading = whole.select(wanted), _done(whole.select(rest))
+    else:
+        reading = _pool().submit(_read, path, rest)
+        checked = _read(path, wanted)
     n = checked.num_rows
     expectations = suite_expectations(
         res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
@@ -428,7 +441,7 @@ def validate_batch(
                 names, reasons = per_row.setdefault(i, ([], []))
                 names.append(name)
                 reasons.append(text)
-    others = reading.result() if reading is not None else pa.table({})
+    others = reading.result()
     q = pa.table({c: (checked if c in wanted else others).column(c) for c in stored})
     q = q.take(pa.array(positions))
     if quarantined:
