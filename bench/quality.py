@@ -1,8 +1,9 @@
 """Quality-gate benchmark: validation throughput at district scale and gate time vs ingest time.
 
 Data: ``govlake.sample.generate(scale="district", defect_rate=0.02)`` (cached in
-``bench/_data/quality``; ``--rebuild`` regenerates). Each run starts from an empty lake zone,
-ingests every resource (timed) and gates its batch (timed), so both see the same data. Then it
+``bench/_data/quality``; ``--rebuild`` regenerates). Each of five passes starts from an empty
+lake zone, ingests every resource (timed) and gates its batch (timed), so both see the same data;
+the median pass is reported. Then it
 compares ways to run the rules on the largest batch (registered_person):
 
 * GX 1.x, pandas engine, low-cardinality columns as Categoricals (what the gate does);
@@ -144,26 +145,16 @@ def _options(register, lake) -> list[tuple[str, float, str]]:
     return out
 
 
-def main() -> None:
-    from govlake.lake import Lake
-    from govlake.register import load_register
+RUNS = 5  # passes over the whole sample
 
-    register = load_register()
-    if "--rebuild" in sys.argv or not (LAKE / "landing").exists():
-        print("generating the district sample …", flush=True)
-        _generate(register)
+
+def _pass(register, lake) -> list[tuple]:
+    """Ingest every resource into an empty lake zone and gate its batches, timing both."""
+    from govlake.ingest import ingest_resource
+    from govlake.quality import validate_batch
+
     for zone in ZONES:
         shutil.rmtree(LAKE / zone, ignore_errors=True)
-    os.environ.setdefault("GOVLAKE_HMAC_KEY", "bench-key-not-secret")
-    from govlake.settings import get_settings
-
-    get_settings.cache_clear()
-    lake = Lake(LAKE)
-    _warm_up(register)
-
-    from govlake.ingest import ingest_resource
-    from govlake.quality import build_data_docs, validate_batch
-
     rows = []
     for rid in sorted(register.resources):
         started = time.perf_counter()
@@ -178,12 +169,39 @@ def main() -> None:
             quarantined += result.quarantined
             held += result.held
         rows.append((rid, n, quarantined, held, ingest_s, gate_s))
-        print(f"{rid}: {n:,} rows ingest {ingest_s:.2f}s gate {gate_s:.2f}s", flush=True)
+    total_i, total_g = sum(r[4] for r in rows), sum(r[5] for r in rows)
+    print(f"pass: ingest {total_i:.2f}s gate {total_g:.2f}s ({total_g / total_i:.0%})", flush=True)
+    return rows
+
+
+def main() -> None:
+    from govlake.lake import Lake
+    from govlake.register import load_register
+
+    register = load_register()
+    if "--rebuild" in sys.argv or not (LAKE / "landing").exists():
+        print("generating the district sample …", flush=True)
+        _generate(register)
+    os.environ.setdefault("GOVLAKE_HMAC_KEY", "bench-key-not-secret")
+    from govlake.settings import get_settings
+
+    get_settings.cache_clear()
+    lake = Lake(LAKE)
+    _warm_up(register)
+
+    # the VM's speed drifts between passes (±15%): several passes, the median one is reported
+    passes = [_pass(register, lake) for _ in range(RUNS)]
+    passes.sort(key=lambda rows: sum(r[5] for r in rows) / sum(r[4] for r in rows))
+    rows = passes[len(passes) // 2]
+    ratios = [sum(r[5] for r in rows) / sum(r[4] for r in rows) for rows in passes]
+
+    from govlake.quality import build_data_docs
+
     started = time.perf_counter()
     build_data_docs(lake, register)
     docs_s = time.perf_counter() - started
     options = _options(register, lake)
-    _write_results(rows, docs_s, options)
+    _write_results(rows, docs_s, options, ratios)
 
 
 def _gx_import_seconds() -> float:
@@ -195,7 +213,7 @@ def _gx_import_seconds() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _write_results(rows, docs_s: float, options) -> None:
+def _write_results(rows, docs_s: float, options, ratios: list[float]) -> None:
     total_n = sum(r[1] for r in rows)
     total_i = sum(r[4] for r in rows)
     total_g = sum(r[5] for r in rows)
@@ -208,7 +226,7 @@ def _write_results(rows, docs_s: float, options) -> None:
         f"(CPython {platform.python_version()}), sample: `govlake.sample` district scale, "
         "defect rate 2%, `bench/quality.py`. Ingest and gate run in the same process on the "
         "same batches; GX is imported and warmed up once before timing (a worker does that "
-        "once, not per batch).",
+        f"once, not per batch). {RUNS} passes; the table is the median pass.",
         "",
         "| resource | rows | quarantined | ingest s | gate s | gate / ingest | rows/s (gate) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -224,8 +242,10 @@ def _write_results(rows, docs_s: float, options) -> None:
         f"{total_g:.2f} | {total_g / total_i:.2f} | {total_n / total_g:,.0f} |",
         "",
         f"Gate adds **{100 * total_g / total_i:.0f}%** to the ingest time of the same data "
-        f"(target ≤ 50%); for the four batches of ≥ 100k rows it adds "
-        f"**{100 * big_g / big_i:.0f}%**. Data Docs for all 15 resources: {docs_s:.2f} s.",
+        f"(target ≤ 50%; the median of {len(ratios)} passes, all of them: "
+        f"{', '.join(f'{100 * r:.0f}%' for r in ratios)}); for the four batches of ≥ 100k rows "
+        f"it adds **{100 * big_g / big_i:.0f}%**. Data Docs for all 15 resources: "
+        f"{docs_s:.2f} s.",
         "",
         f"Not in the table: a fresh process pays {_gx_import_seconds():.1f} s to import GX and "
         "set up its context before its first gate. `govlake run` pays it once; an Airflow "
