@@ -132,12 +132,45 @@ def memoise_configurations() -> None:
     )
 
 
+def expand_metrics_once() -> None:
+    """Inside :func:`frozen_expectations`, expand each metric of a validation graph once.
+
+    GX builds one graph per expectation by expanding every metric's dependencies recursively,
+    and a column-map expectation asks for the same ``condition`` metric (and its own
+    dependencies) three or four times over; each repeat builds new metric configurations and
+    adds only edges the graph already has (edges are deduplicated by id). A repeat is now
+    answered from the first expansion (same id, same dependencies): the graph is the same, a
+    test checks results against stock GX. Idempotent.
+    """
+    from great_expectations.validator.validation_graph import ValidationGraph
+
+    stock = ValidationGraph.build_metric_dependency_graph
+    if getattr(stock, "govlake_once", False):
+        return
+
+    def build(self: Any, metric_configuration: Any, runtime_configuration: Any = None) -> None:
+        if _DOMAIN_OBJECTS.get() is None:  # outside frozen_expectations: as shipped
+            return stock(self, metric_configuration, runtime_configuration)
+        expanded = self.__dict__.setdefault("_govlake_expanded", {})
+        first = expanded.get(metric_configuration.id)
+        if first is not None:
+            metric_configuration.metric_dependencies = first.metric_dependencies
+            return None
+        expanded[metric_configuration.id] = metric_configuration
+        return stock(self, metric_configuration, runtime_configuration)
+
+    build.govlake_once = True  # type: ignore[attr-defined]
+    ValidationGraph.build_metric_dependency_graph = build  # type: ignore[method-assign]
+
+
 @contextmanager
 def frozen_expectations() -> Iterator[None]:
     """Inside, GX builds each expectation's configuration and domain object once (see
-    :func:`memoise_configurations`) and hashes plain metric kwargs quickly (:func:`fast_ids`)."""
+    :func:`memoise_configurations`), hashes plain metric kwargs quickly (:func:`fast_ids`) and
+    expands each metric of a graph once (:func:`expand_metrics_once`)."""
     memoise_configurations()
     fast_ids()
+    expand_metrics_once()
     tokens = _CONFIGURATIONS.set({}), _DOMAIN_OBJECTS.set({})
     try:
         yield
