@@ -327,6 +327,14 @@ def test_invalid_identifiers_recorded_in_manifest(lake_root, register) -> None:
     assert entry["invalid_identifiers"] == 2
     assert entry["invalid_identifiers_by_field"] == {"credit_code": 2}
     assert entry["rows"] == 10  # counted, not dropped: quarantine is the gate's job
+    # which rows, recorded in the raw part's footer for the gate (judged as of the batch date)
+    from govlake.ingest.idcheck import recorded_invalid_rows
+
+    footer = pq.read_metadata(lake_root / entry["raw_path"]).metadata
+    day = dt.date.fromisoformat(entry["batch_date"])
+    recorded = recorded_invalid_rows(footer, as_of=day, rows=10)
+    assert [i for i, bad in enumerate(recorded["credit_code"]) if bad] == [2, 5]
+    assert recorded_invalid_rows(footer, as_of=day + dt.timedelta(days=1), rows=10) == {}
 
 
 # ---------------------------------------------------------------- idempotency and manifest

@@ -203,6 +203,39 @@ def test_gate_quarantines_exactly_the_bad_rows_with_reasons(
     assert (entry["accepted_rows"], entry["quarantined_rows"]) == (96, 5)
 
 
+def test_gate_reuses_ingests_record_of_invalid_ids(lake_root: Path, register, monkeypatch) -> None:
+    """Ingest records in the raw part's footer which IDs failed the citizen-ID rule; the gate
+    uses that record instead of running the rule again, unless it was made for another day or
+    by other rule code. Shown with a record that (falsely) names a valid ID."""
+    import numpy as np
+
+    from govlake.ingest import idcheck
+    from govlake.quality import validate_batch
+
+    lake = Lake(lake_root)
+    path = write_batch(lake, register, "registered_person", "r1", [person(i) for i in range(20)])
+    table = pq.read_table(path)
+    claim = np.zeros(20, dtype=bool)
+    claim[7] = True
+
+    def record(day: str) -> dict[bytes, bytes]:
+        return idcheck.invalid_rows_record({"citizen_id": claim}, as_of=dt.date.fromisoformat(day))
+
+    def gate_with(footer: dict[bytes, bytes]) -> set[tuple[int, str]]:
+        pq.write_table(table.replace_schema_metadata(footer), path)
+        result = validate_batch("registered_person", "r1", lake=lake, register=register)
+        if not result.quarantined:
+            return set()
+        q = pq.read_table(result.quarantine_path)
+        return set(zip(q["_source_row"].to_pylist(), q["_expectation"].to_pylist(), strict=True))
+
+    current = record(DAY)
+    assert gate_with(current) == {(8, "expect_column_values_to_be_valid_citizen_id(citizen_id)")}
+    assert gate_with(record("2024-06-02")) == set()  # made for another day: the gate computes
+    monkeypatch.setattr(idcheck, "rules_fingerprint", lambda: "the rules changed since")
+    assert gate_with(current) == set()
+
+
 def test_held_batch_does_not_block_the_next(lake_root: Path, register) -> None:
     from govlake.pipeline import gate_step
 

@@ -1,7 +1,9 @@
 """Invalid citizen IDs and credit codes in a column, vectorised with numpy.
 
-Ingest only counts them (the manifest's ``invalid_identifiers``); the quality gate uses the
-same mask to quarantine rows.
+Ingest counts them (the manifest's ``invalid_identifiers``) and records which rows they are in
+the raw part's footer (:func:`invalid_rows_record`); the quality gate quarantines those rows,
+reading the record instead of running the same rule again when it was made by these very rules
+for the same day (:func:`recorded_invalid_rows`), and computing the mask itself otherwise.
 Clean ASCII 18-character values are checked as a byte matrix with the same rules as
 ``govlake.identifiers``; every other value goes through the Python functions, so the count
 equals calling ``citizen_id_problem`` / ``credit_code_problem`` on each value (tested).
@@ -9,9 +11,14 @@ equals calling ``citizen_id_problem`` / ``credit_code_problem`` on each value (t
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
+import zlib
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -139,3 +146,55 @@ def invalid_mask(normalised: pa.Array, kind: str, *, today: dt.date | None = Non
 def count_invalid(normalised: pa.Array, kind: str, *, today: dt.date | None = None) -> int:
     """How many non-null values of ``kind`` (citizen_id / credit_code) fail their check."""
     return int(invalid_mask(normalised, kind, today=today).sum())
+
+
+# --- ingest's record of the invalid rows, in the raw part's footer -----------------------------
+
+RECORD_KEY = b"govlake:invalid_identifiers"
+
+
+@cache
+def rules_fingerprint() -> str:
+    """What a mask depends on besides the values and the day: the code of the rules (this
+    module, ``identifiers``, the normalising in ``pseudonym``) and the GB/T 2260 code list. A
+    record made by other rules is not reused, so a fix to a rule reaches every re-validation."""
+    from govlake import identifiers
+    from govlake.ingest import pseudonym
+
+    digest = hashlib.sha256()
+    for module in (__file__, identifiers.__file__, pseudonym.__file__):
+        digest.update(Path(module).read_bytes())
+    digest.update("\n".join(sorted(division_codes())).encode())
+    return digest.hexdigest()[:16]
+
+
+def invalid_rows_record(masks: dict[str, np.ndarray], *, as_of: dt.date) -> dict[bytes, bytes]:
+    """Footer metadata naming the invalid rows of each checked field: a bitmap per field
+    (zlib-compressed, base64), at most ~12 bytes per 100 rows even if every value is bad."""
+    rows = {
+        name: base64.b64encode(zlib.compress(np.packbits(mask).tobytes())).decode("ascii")
+        for name, mask in masks.items()
+    }
+    n = len(next(iter(masks.values()))) if masks else 0
+    record = {"as_of": as_of.isoformat(), "rules": rules_fingerprint(), "rows": n, "invalid": rows}
+    return {RECORD_KEY: json.dumps(record).encode()}
+
+
+def recorded_invalid_rows(
+    metadata: dict[bytes, bytes] | None, *, as_of: dt.date, rows: int
+) -> dict[str, np.ndarray]:
+    """The masks of :func:`invalid_rows_record` if they were made by these rules, for ``as_of``
+    and ``rows`` rows; else nothing (the caller computes the masks itself)."""
+    raw = (metadata or {}).get(RECORD_KEY)
+    if raw is None:
+        return {}
+    record = json.loads(raw)
+    made_for = (record.get("as_of"), record.get("rules"), record.get("rows"))
+    if made_for != (as_of.isoformat(), rules_fingerprint(), rows):
+        return {}
+    return {
+        name: np.unpackbits(
+            np.frombuffer(zlib.decompress(base64.b64decode(bits)), dtype=np.uint8), count=rows
+        ).astype(bool)
+        for name, bits in record["invalid"].items()
+    }

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from govlake.ingest.idcheck import count_invalid
+from govlake.ingest.idcheck import invalid_mask, invalid_rows_record
 from govlake.ingest.pseudonym import hmac_hex, normalise_array
 from govlake.ingest.readers import Extract, Rejected
 from govlake.lake import atomic_path
@@ -90,9 +90,12 @@ def raw_chunk(
     key: bytes,
     audit: tuple[str, str, dt.datetime],
     invalid: dict[str, int],
+    as_of: dt.date | None = None,
+    masks: dict[str, list[np.ndarray]] | None = None,
 ) -> pa.Table:
     """One slice of the raw table (fields as delivered, pseudonyms, audit columns); adds this
-    slice's invalid identifiers to ``invalid``. Ingest writes these; benchmarks reuse it."""
+    slice's invalid identifiers (judged as of ``as_of``, default today) to ``invalid``, and
+    their masks to ``masks``. Ingest writes these; benchmarks reuse it."""
     n = len(rows)
     out: dict[str, pa.Array | pa.ChunkedArray] = {}
     keys: dict[str, pa.Array] = {}
@@ -106,7 +109,10 @@ def raw_chunk(
         if f.format in CHECKED_FORMATS or f.pseudonymised:
             normalised = normalise_array(col)
             if f.format in CHECKED_FORMATS:
-                invalid[f.name] += count_invalid(normalised, CHECKED_FORMATS[f.format])
+                bad = invalid_mask(normalised, CHECKED_FORMATS[f.format], today=as_of)
+                invalid[f.name] += int(bad.sum())
+                if masks is not None:
+                    masks.setdefault(f.name, []).append(bad)
             if f.pseudonymised:
                 keys[f.pseudonym_column] = hmac_hex(normalised, key)
     batch_id, source_file, ingested_at = audit
@@ -129,9 +135,13 @@ def write_raw(
     batch_id: str,
     source_file: str,
     ingested_at: dt.datetime,
+    as_of: dt.date | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Write the raw part atomically; returns rows written and invalid identifiers per field.
 
+    Identifiers are judged as of ``as_of`` (the batch date; default today), and which rows
+    failed is recorded in the part's footer (``idcheck.invalid_rows_record``): the quality
+    gate reuses it instead of running the same rule on the same values again.
     Chunks are pipelined: while a writer thread encodes row group k (pyarrow releases the
     GIL), the main thread computes pseudonyms for k+1 (Python-bound), so the two overlap.
     """
@@ -144,6 +154,8 @@ def write_raw(
         f.name: 0 for f in resource.fields if f.format in CHECKED_FORMATS and f.name in found
     }
     audit = (batch_id, source_file, ingested_at)
+    as_of = as_of or dt.date.today()
+    masks: dict[str, list[np.ndarray]] = {}
     with atomic_path(target) as tmp:
         writer = pq.ParquetWriter(tmp, raw_schema(resource), compression="snappy")
         try:
@@ -157,12 +169,15 @@ def write_raw(
                         for f in resource.fields
                     }  # fmt: skip
                     table = raw_chunk(cols, resource, rows.slice(start, length), key=key,
-                                   audit=audit, invalid=invalid)  # fmt: skip
+                                      audit=audit, invalid=invalid, as_of=as_of,
+                                      masks=masks)  # fmt: skip
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
                 if pending is not None:
                     pending.result()
+            whole = {name: np.concatenate(parts) for name, parts in masks.items()}
+            writer.add_key_value_metadata(invalid_rows_record(whole, as_of=as_of))
         finally:
             writer.close()
     return n, invalid

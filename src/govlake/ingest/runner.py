@@ -193,7 +193,7 @@ def ingest_file(
         sweep_leftovers(target.parent)
         rows, invalid = write_raw(
             extract, res, target, key=settings.pseudonym_key(), batch_id=batch_id,
-            source_file=rel, ingested_at=ingested_at,
+            source_file=rel, ingested_at=ingested_at, as_of=dt.date.fromisoformat(batch_date),
         )  # fmt: skip
     except Rejected as exc:
         return finish("rejected", str(exc))

@@ -351,14 +351,31 @@ def _valid_ids(ids: Any, as_of: dt.date | None) -> tuple[pa.Array, np.ndarray]:
         codes = ids.cat.codes.to_numpy()
         return normalise_code(arrow(ids)), _VALID_IDS[key][1][codes]
     normalised = normalise_code(arrow(ids))
-    data = normalised.buffers()[2]
-    key = (data.address if data else 0, data.size if data else 0, normalised.offset,
-           len(normalised), as_of)  # fmt: skip
+    key = _ids_key(normalised, as_of)
     if key not in _VALID_IDS:
         _VALID_IDS.clear()
         valid = ~_invalid_mask(normalised, "citizen_id", as_of or dt.date.today())
-        _VALID_IDS[key] = (data, valid)
+        _VALID_IDS[key] = (normalised.buffers()[2], valid)
     return normalised, _VALID_IDS[key][1]
+
+
+def _ids_key(normalised: pa.Array, as_of: dt.date | None) -> tuple:
+    data = normalised.buffers()[2]
+    return (data.address if data else 0, data.size if data else 0, normalised.offset,
+            len(normalised), as_of)  # fmt: skip
+
+
+def remember_invalid_ids(ids: Any, as_of: dt.date, invalid: np.ndarray) -> None:
+    """Let the ID rules of this column (normalised, as in the gate's checked frame) use
+    ``invalid``, ingest's record of the very same rule as of ``as_of``, instead of running it.
+    Missing values are valid here, exactly as :func:`_valid_ids` computes them."""
+    if isinstance(getattr(ids, "dtype", None), pd.CategoricalDtype):
+        return  # judged per category anyway
+    with already_normalised():
+        normalised = normalise_code(arrow(ids))
+    _VALID_IDS.clear()
+    valid = ~invalid | ~np.asarray(normalised.is_valid())
+    _VALID_IDS[_ids_key(normalised, as_of)] = (normalised.buffers()[2], valid)
 
 
 def _id_number(normalised: pa.Array, rows: np.ndarray, start: int, stop: int) -> np.ndarray:

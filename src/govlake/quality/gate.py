@@ -187,6 +187,20 @@ def _normalised(values: pa.Array, normalise: Any) -> pa.Array:
     return pa.DictionaryArray.from_arrays(indices, merged.dictionary)
 
 
+def _reuse_ingest_checks(footer: Any, frame: Any, resource: Resource, as_of: dt.date) -> None:
+    """Ingest already ran the citizen-ID rule on every ID of the batch (it counts them for the
+    manifest) and recorded the failing rows in the raw part's footer. Made by the same rule
+    code for the same day, that record stands in for running the rule again (0.1 s of the
+    person batch); otherwise (older parts, changed rules) the expectations compute it."""
+    from govlake.ingest.idcheck import recorded_invalid_rows
+    from govlake.quality.checks import remember_invalid_ids
+
+    recorded = recorded_invalid_rows(footer, as_of=as_of, rows=len(frame))
+    for f in resource.fields:
+        if f.format == FieldFormat.citizen_id and f.name in recorded:
+            remember_invalid_ids(frame[f.name], as_of, recorded[f.name])
+
+
 # --- reasons for built-in expectations --------------------------------------------------------
 
 
@@ -445,6 +459,7 @@ def validate_batch(
         checked = _read(path, wanted, dictionary=encoded)
     n = checked.num_rows
     frame = checked_frame(checked, res, read=read)
+    _reuse_ingest_checks(meta.metadata, frame, res, dt.date.fromisoformat(batch_date))
     validation = run_suite(frame, expectations, res.id, normalised=True)
 
     positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
