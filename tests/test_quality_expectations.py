@@ -188,7 +188,10 @@ def test_sex_and_birth_date_agree_with_id() -> None:
     assert failing(exp, id=ids, b=dates) == [2]
 
 
-def test_key_first_occurrence_flags_later_copies_only() -> None:
+@pytest.mark.parametrize("hashed", [False, True], ids=["encoded", "hashed"])
+def test_key_first_occurrence_flags_later_copies_only(monkeypatch, hashed: bool) -> None:
+    """Both ways key codes are made: Arrow's encoding (small columns) and a 64-bit hash checked
+    exact (from ``checks._HASHED_FROM`` values on; lowered here to take that path)."""
     import pandas as pd
 
     from govlake.quality.expectations import (
@@ -196,6 +199,8 @@ def test_key_first_occurrence_flags_later_copies_only() -> None:
         ExpectKeyToBeFirstOccurrence,
     )
 
+    if hashed:
+        monkeypatch.setattr("govlake.quality.checks._HASHED_FROM", 0)
     single = ExpectColumnValuesToBeFirstOccurrence(column="k")
     keys = ["a", "b", "a", "Ａ", None, None, "c", "b"]
     assert failing(single, k=keys) == [2, 3, 7]
@@ -207,6 +212,25 @@ def test_key_first_occurrence_flags_later_copies_only() -> None:
     compound = ExpectKeyToBeFirstOccurrence(column_list=["k", "m"])
     months = ["2024-01", "2024-01", "2024-02", "2024-02", "2024-01", "2024-01", None, "2024-01"]
     assert failing(compound, k=keys, m=months) == [3, 7]
+
+
+def test_key_codes_fall_back_when_hashes_collide(monkeypatch) -> None:
+    """A 64-bit hash collision between two different keys cannot be produced on purpose, so
+    the hash is replaced here by one that collides for every value: the codes must still
+    group exactly the equal keys (``key_codes`` falls back to Arrow's exact encoding)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from govlake.quality import checks
+
+    monkeypatch.setattr(checks, "_HASHED_FROM", 0)
+    values = pa.array(["A1", "B2", "a1", None, "C3", "B2"])
+    assert checks._hashed_codes(values) is not None  # real hashes: no collision
+    monkeypatch.setattr(checks, "_key_hashes", lambda v: np.zeros(len(v), dtype=np.uint64))
+    assert checks._hashed_codes(values) is None
+    codes = checks.key_codes(values).tolist()
+    assert codes[0] == codes[2] and codes[1] == codes[5] and codes[3] == -1
+    assert len({codes[0], codes[1], codes[4]}) == 3
 
 
 def test_importing_the_package_does_not_import_gx() -> None:
