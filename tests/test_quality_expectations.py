@@ -212,6 +212,11 @@ def test_key_first_occurrence_flags_later_copies_only(monkeypatch, hashed: bool)
     compound = ExpectKeyToBeFirstOccurrence(column_list=["k", "m"])
     months = ["2024-01", "2024-01", "2024-02", "2024-02", "2024-01", "2024-01", None, "2024-01"]
     assert failing(compound, k=keys, m=months) == [3, 7]
+    frame["m"] = months
+    assert compound.explain(frame, [3, 7], {"k": "户号", "m": "月份"}) == [
+        "duplicate 户号+月份: same key as row 3",
+        "duplicate 户号+月份: same key as row 2",
+    ]
 
 
 def test_key_codes_fall_back_when_hashes_collide(monkeypatch) -> None:

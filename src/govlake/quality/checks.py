@@ -508,14 +508,27 @@ def _hashed_codes(normalised: pa.Array) -> np.ndarray | None:
     return codes
 
 
-def key_frame(frame: Any, columns: Sequence[str]) -> Any:
-    """The key columns of ``frame`` as :func:`key_codes` (a pandas frame of integers)."""
-    return pd.DataFrame({c: key_codes(frame[c]) for c in columns})
+def row_keys(frame: Any, columns: Sequence[str]) -> np.ndarray:
+    """One integer per row, equal where every key column is equal (:func:`key_codes`)."""
+    if len(columns) == 1:
+        return np.asarray(key_codes(frame[columns[0]]))
+    codes = pd.DataFrame({c: key_codes(frame[c]) for c in columns})
+    return codes.groupby(list(columns), sort=False).ngroup().to_numpy()
 
 
 def first_occurrence_ok(frame: Any, columns: Sequence[str]) -> np.ndarray:
     """True for the first row of each key; later copies fail (the first copy is kept)."""
-    return ~key_frame(frame, columns).duplicated(keep="first").to_numpy()
+    return ~pd.Series(row_keys(frame, columns)).duplicated(keep="first").to_numpy()
+
+
+def first_copies(frame: Any, columns: Sequence[str], positions: np.ndarray) -> np.ndarray:
+    """For each row position, the position of the first row with the same key: only the rows
+    sharing a key with one of ``positions`` are looked at (vectorised; no per-row lookups)."""
+    keys = row_keys(frame, columns)
+    wanted = keys[positions]
+    among = np.flatnonzero(pd.Series(keys).isin(wanted).to_numpy())  # ascending
+    codes, first = np.unique(keys[among], return_index=True)
+    return among[first][np.searchsorted(codes, wanted)]
 
 
 PATTERNS: dict[str, str] = {  # non-capturing groups: pandas warns about capturing ones

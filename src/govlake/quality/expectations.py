@@ -385,13 +385,10 @@ def _explain_duplicates(
     cols: list[str], frame: pd.DataFrame, index: list, labels: Labels
 ) -> list[str]:
     """'same key as row N': N is the ``_source_row`` of the kept (first) copy."""
-    keys = checks.key_frame(frame, cols).set_axis(frame.index)
-    rows = frame["_source_row"] if "_source_row" in frame else pd.Series(frame.index + 1)
-    repeated = keys.duplicated(keep=False).to_numpy()  # only these rows matter
-    among = keys[repeated]
-    first = rows[repeated].groupby([among[c] for c in cols], sort=False).transform("first")
+    rows = frame["_source_row"].to_numpy() if "_source_row" in frame else np.arange(len(frame)) + 1
+    first = checks.first_copies(frame, cols, frame.index.get_indexer(index))
     names = "+".join(labels.get(c, c) for c in cols)
-    return [f"duplicate {names}: same key as row {int(first.loc[i])}" for i in index]
+    return [f"duplicate {names}: same key as row {int(n)}" for n in rows[first]]
 
 
 class ExpectKeyToBeFirstOccurrence(MulticolumnMapExpectation):
