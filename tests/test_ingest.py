@@ -265,6 +265,22 @@ def test_normalise_array_equals_python() -> None:
 
 
 @pytest.mark.unit
+def test_dirty_values_found_on_bytes_are_what_the_regex_finds() -> None:
+    """``normalise_array`` finds the values to fix on the UTF-8 bytes, not with RE2: the same
+    rows as ``[^0-9A-Z]``, for sliced arrays, large strings, nulls and non-ASCII too."""
+    import pyarrow.compute as pc
+
+    from govlake.ingest.pseudonym import _dirty
+
+    values = ["110107199001010019", "11010719900101001x", "", None, "AB 12", "ÀB", "Z9",
+              "１２", "@", "[", "`", "{", "/", ":", "\x7f", "0", "09AZ"]  # fmt: skip
+    for arr in (pa.array(values), pa.array(values).slice(3, 9), pa.array(values, pa.large_string()),
+                pa.array([None, None], pa.string()), pa.array([], pa.string())):  # fmt: skip
+        regex = pc.fill_null(pc.match_substring_regex(arr, "[^0-9A-Z]"), False).to_pylist()
+        assert _dirty(arr).tolist() == regex, arr
+
+
+@pytest.mark.unit
 def test_hmac_hex_equals_python_for_long_keys() -> None:
     from govlake.ingest.pseudonym import hmac_hex
 
