@@ -170,10 +170,17 @@ class Resource(_Strict):
     update_cycle: UpdateCycle
     published: dt.date = Field(description="发布日期")
     classified: bool = Field(default=False, description="涉密属性")
-    base_database: Literal["人口", "法人", "宏观经济"] | None = None
-    theme: Literal["卫生健康", "文化旅游"] | None = None
+    base_database: str | None = Field(
+        default=None, description="基础库 it feeds: a key of vocab base_database"
+    )
+    theme: str | None = Field(default=None, description="主题库 it feeds: a key of vocab theme")
     related: list[str] = Field(default_factory=list, description="关联资源代码")
     max_failure_rate: float = Field(default=0.05, ge=0, le=1, description="quality gate hold")
+    latest_by: list[str] = Field(
+        default_factory=list,
+        description="fields whose highest value wins among rows of one key (e.g. a revision "
+        "number), before the latest batch does",
+    )
     fields: list[InfoItem]
 
     # filled by Department after load
@@ -213,6 +220,9 @@ class Resource(_Strict):
                 seen.add(name)
         if not self.key_fields:
             raise ValueError("a resource needs at least one key field")
+        unknown = [name for name in self.latest_by if name not in self.field_map]
+        if unknown:
+            raise ValueError(f"latest_by names unknown field(s): {', '.join(unknown)}")
         return self
 
 
@@ -306,8 +316,20 @@ def load_department(path: Path) -> Department:
         raise RegisterError(_pydantic_message(path, data, exc)) from None
 
 
+# Resource attributes whose values come from a vocabulary in catalog/vocab.yml.
+VOCAB_ATTRIBUTES = ("base_database", "theme")
+
+
 def _check_vocab(register: Register, files: dict[str, Path]) -> None:
     for r in register.resources.values():
+        for attr in VOCAB_ATTRIBUTES:
+            value = getattr(r, attr)
+            known = register.vocab.get(attr, {})
+            if value is not None and value not in known:
+                raise RegisterError(
+                    f"{files[r.id]}: resource {r.id} / {attr}: {value!r} is not in vocabulary "
+                    f"{attr!r} of vocab.yml (known: {', '.join(known) or 'none'}); add it there"
+                )
         for f in r.fields:
             if f.allowed and f.allowed[0].startswith("vocab:"):
                 name = f.allowed[0].removeprefix("vocab:")

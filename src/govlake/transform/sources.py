@@ -247,10 +247,6 @@ def _key_filter(resource: Resource) -> list[str]:
     return conds
 
 
-# Which delivered row of a key is current, beyond "latest batch wins" (per-resource exceptions).
-CURRENT_ORDER_FIRST = {"economic_indicator": "revision desc nulls last"}
-
-
 def render_staging_sql(resource: Resource) -> str:
     args = f"'{resource.department}', '{resource.id}'"
     return (
@@ -278,7 +274,7 @@ def render_current_sql(resource: Resource) -> str:
     """One line per model: the logic lives in the ``govlake_current_rows`` macro."""
     keys = staged_key_columns(resource)
     order = [
-        *filter(None, [CURRENT_ORDER_FIRST.get(resource.id)]),
+        *(f"{name} desc nulls last" for name in resource.latest_by),
         "batch_date desc", "_ingested_at desc", "_source_row desc",
     ]  # fmt: skip
     return (
