@@ -30,11 +30,28 @@ KEY = b"test-key-not-secret"
 DAY1 = dt.date(2026, 11, 2)
 
 
+_TRACKED_BEFORE: dict[str, tuple[int, int]] = {}
+
+
+def _tracked() -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file of the hand-written dbt project and of the register."""
+    out = {}
+    for top in (ROOT / "dbt_project", ROOT / "catalog"):
+        for path in top.rglob("*"):
+            rel = path.relative_to(ROOT)
+            if path.is_file() and not {"target", "logs"} & set(rel.parts):
+                st = path.stat()
+                out[rel.as_posix()] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """One tiny lake built once for the module (a dbt build is ~10 s)."""
     from govlake.settings import get_settings
     from govlake.transform import build
+
+    _TRACKED_BEFORE.update(_tracked())
 
     root = tmp_path_factory.mktemp("dbt") / "lake"
     with pytest.MonkeyPatch.context() as mp:
@@ -187,7 +204,8 @@ def test_population_suppression_holds(built):
 
 
 def test_no_personal_field_reaches_an_open_model(built):
-    """Derived from the register: no personal/secret field name, pseudonym or value in open."""
+    """Derived from the register: no personal/secret field name, pseudonym or value in open
+    models or in the analysts' per-resource tables."""
     root, _, register = built
     import yaml
 
@@ -208,18 +226,23 @@ def test_no_personal_field_reaches_an_open_model(built):
                     values.add(row[f].strip())
             values |= {v for k, v in row.items() if k.endswith("_key") and v}
     assert len(values) > 1000
+    declared |= {r: r for r in register.resources}  # resources.<id> is resource <id>
     with _wh(root) as con:
         tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'open'"
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('open', 'resources')"
         ).fetchall()
-        assert len(tables) >= 5
-        for (t,) in tables:
-            cols = [c[0] for c in con.execute(f"describe open.{t}").fetchall()]
+        assert len([t for t in tables if t[0] == "open"]) >= 5
+        assert {t for s, t in tables if s == "resources"} == {
+            r.id for r in register.resources.values() if not r.classified
+        }
+        for schema, t in tables:
+            cols = [c[0] for c in con.execute(f"describe {schema}.{t}").fetchall()]
             banned = names | personal.get(declared.get(t) or "", set())
             assert not set(cols) & banned, (t, set(cols) & banned)
             for c in cols:
                 found = con.execute(
-                    f"select distinct cast({c} as varchar) from open.{t}"
+                    f"select distinct cast({c} as varchar) from {schema}.{t}"
                 ).fetchall()
                 leaked = {v for (v,) in found if v} & values
                 assert not leaked, (t, c, sorted(leaked)[:3])
@@ -256,12 +279,27 @@ def test_reused_dbt_json_schemas_are_dbts_own(built):
         assert schema == json.loads(json.dumps(stock(cls))), key
 
 
-def test_sources_and_generated_models_are_in_sync_with_the_register(register):
-    stale = [str(p) for p, text in sources.rendered(register).items()
-             if not p.exists() or p.read_text(encoding="utf-8") != text]  # fmt: skip
-    assert not stale, f"re-render with python -m govlake.transform.sources: {stale}"
-    staging = {p.stem for p in (ROOT / "dbt_project/models/staging").rglob("stg_*.sql")}
+def test_build_renders_the_register_outside_version_control(built):
+    """The build assembles its dbt project in the lake: the hand-written files plus one staging,
+    current-rows and analysts' model per resource; no rendered file lives in dbt_project/."""
+    from govlake.transform.project import SOURCE_DIR, hand_written
+
+    root, _, register = built
+    assembled = root / "_build" / "dbt_project"
+    rendered = sources.rendered(register)
+    assert not [rel for rel in rendered if (SOURCE_DIR / rel).exists()]
+    on_disk = {p.relative_to(assembled).as_posix() for p in assembled.rglob("*") if p.is_file()}
+    assert on_disk == set(hand_written()) | set(rendered)
+    staging = {p.stem for p in (assembled / "models/staging").rglob("stg_*.sql")}
     assert staging == {sources.staging_model(r) for r in register.resources.values()}
+    analysts = {p.stem for p in (assembled / sources.RESOURCES_DIR).glob("*.sql")}
+    assert analysts == {sources.analyst_model(r) for r in register.resources.values()
+                        if not r.classified}  # fmt: skip
+
+
+def test_build_writes_no_tracked_file(built):
+    """Snapshot of the repository's dbt project and register before the module's build."""
+    assert _TRACKED_BEFORE and _tracked() == _TRACKED_BEFORE
 
 
 def test_analyst_sql_sees_exposed_schemas_only(built, monkeypatch):
@@ -273,7 +311,11 @@ def test_analyst_sql_sees_exposed_schemas_only(built, monkeypatch):
     get_settings.cache_clear()
     schemas = run_sql("select distinct schema_name from duckdb_tables() order by 1", fmt="csv")
     assert schemas.split()[1:] == ["_govlake", "base", "conflicts", "open", "reference",
-                                   "thematic"]  # fmt: skip
+                                   "resources", "thematic"]  # fmt: skip
+    # every exposed table is found without its schema, and `show tables` lists it
+    shown = set(run_sql("show tables", fmt="csv").split()[1:])
+    assert {"base_person", "open_population_by_street_sex_age", "registered_person"} <= shown
+    assert run_sql("select count(*) as n from open_population_by_street_sex_age", fmt="csv")
     assert '"person_key"' not in run_sql("select count(*) as n from base.base_person", fmt="json")
     with pytest.raises(duckdb.Error, match="disabled"):
         run_sql(f"select * from read_parquet('{root}/accepted/hotel/*/*.parquet')")

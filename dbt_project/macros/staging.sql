@@ -5,7 +5,7 @@
 {% macro govlake_source_node(source_name, table_name) -%}
     {%- set node = graph.sources.get('source.govlake.' ~ source_name ~ '.' ~ table_name) -%}
     {%- if node is none -%}
-        {{ exceptions.raise_compiler_error('no source ' ~ source_name ~ '.' ~ table_name ~ ' in _sources.yml: re-render it (python -m govlake.transform.sources)') }}
+        {{ exceptions.raise_compiler_error('no source ' ~ source_name ~ '.' ~ table_name ~ ' in _sources.yml: is it in the register (catalog/departments)?') }}
     {%- endif -%}
     {{- return(node) -}}
 {%- endmacro %}

@@ -9,6 +9,8 @@ Why this shape:
 - Two files: the analysts' warehouse holds only what analysts may see (base, thematic, open,
   conflict counts, reference codes); the builder's ``_build/restricted.duckdb`` holds staging
   views over the accepted zone, the current rows per resource and conflict details.
+- The dbt project is assembled in ``<lake>/_build/dbt_project`` from ``dbt_project/`` and the
+  files the register renders (``govlake.transform.project``); no tracked file is written.
 - Incremental: the accepted zone's file list and the project's fingerprint are stored in the
   warehouse (``_govlake.build_state``). No new file → dbt does not run at all (nothing changes,
   milliseconds). New files → their batch ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``), dbt selects
@@ -34,9 +36,9 @@ from pathlib import Path
 
 from govlake.lake import Lake, atomic_path
 from govlake.settings import Settings, get_settings
-from govlake.transform import dbt_startup, sources
+from govlake.transform import dbt_startup
+from govlake.transform.project import assemble, render_project
 
-PROJECT_DIR = sources.PROJECT_DIR
 EXPORTED_SCHEMAS = ("base", "open")  # → curated/<schema>/<model>.parquet
 STATE_SCHEMA = "_govlake"
 
@@ -80,35 +82,6 @@ def accepted_files(lake: Lake, resources: list[str]) -> dict[str, list[int]]:
 
 def batch_id_of(relative: str) -> str:
     return Path(relative).stem.removeprefix("part-")
-
-
-PROJECT_PARTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
-
-
-def project_fingerprint() -> str:
-    """sha256 over the dbt project's files and the Python its models import.
-
-    Incremental models (intermediate, base_person, base_household) only recompute what new
-    batches touch, so a change to their SQL would otherwise reach old rows only at the next full
-    refresh: a changed fingerprint makes the next build a full one.
-    """
-    import hashlib
-
-    digest = hashlib.sha256()
-    module = Path(__file__).with_name("suppression.py")  # not imported: numpy costs ~0.15 s
-    files = [(f"govlake/transform/{module.name}", module)]
-    for part in PROJECT_PARTS:
-        top = PROJECT_DIR / part
-        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
-            rel = path.relative_to(PROJECT_DIR)
-            hidden = any(x.startswith(".") or x == "__pycache__" for x in rel.parts)
-            if path.is_file() and not hidden:
-                files.append((rel.as_posix(), path))
-    for rel, path in files:
-        digest.update(f"{rel}\0".encode())
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
 
 
 def previous_state(warehouse: Path) -> tuple[dict[str, list[int]], str] | None:
@@ -214,7 +187,7 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _write_state(path: Path, files: dict[str, list[int]], project: str) -> None:
+def _write_state(path: Path, files: dict[str, list[int]], fingerprint: str) -> None:
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -223,7 +196,7 @@ def _write_state(path: Path, files: dict[str, list[int]], project: str) -> None:
         con.execute(
             f"create or replace table {STATE_SCHEMA}.build_state as select "
             f"{_sql_string(json.dumps(files, sort_keys=True))}::varchar as files, "
-            f"{_sql_string(project)}::varchar as project, now() as built_at"
+            f"{_sql_string(fingerprint)}::varchar as project, now() as built_at"
         )
         con.execute("checkpoint")
     finally:
@@ -277,15 +250,16 @@ def build(
     lake = Lake(settings.lake_root)
     warehouse = settings.warehouse
     result = BuildResult(success=True, message="", warehouse=str(warehouse))
+    work = lake.root / "_build"
     with _phase(result, "prepare"):
         register = load_register(settings.register_dir)
-        sources.write(register)
+        dbt_project = render_project(register, work / "dbt_project")
         resources = sorted(register.resources)
         files = accepted_files(lake, resources)
-        project = project_fingerprint()
+        fingerprint = dbt_project.fingerprint
         state = None if full_refresh else previous_state(warehouse)
     before = state[0] if state else None
-    same_project = state is not None and state[1] == project
+    same_project = state is not None and state[1] == fingerprint
     if before is not None and before == files and same_project and not select:
         result.skipped = True
         result.message = "warehouse up to date: no new accepted batch since the last build"
@@ -301,7 +275,6 @@ def build(
     with_deletes = [r for r in resources if r not in empty
                     and any(k.startswith(f"accepted/{r}/_deletes/") for k in files)]  # fmt: skip
 
-    work = lake.root / "_build"
     work.mkdir(parents=True, exist_ok=True)
     restricted = work / "restricted.duckdb"
     # fixed names (the DuckDB catalogue name is the file stem; stable names keep dbt's partial
@@ -310,8 +283,8 @@ def build(
     next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
     args = [
         "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
+        "--project-dir", str(dbt_project.path),
+        "--profiles-dir", str(dbt_project.path),
         "--target-path", str(work / "dbt_target"),
         "--log-path", str(work / "dbt_logs"),
         "--quiet",
@@ -342,6 +315,8 @@ def build(
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
     }
     with _build_lock(work / "build.lock"):
+        with _phase(result, "prepare"):
+            assemble(dbt_project)
         shutil.rmtree(next_dir, ignore_errors=True)
         next_dir.mkdir(parents=True)
         try:
@@ -367,7 +342,7 @@ def build(
                 result.seconds = time.perf_counter() - started
                 return result
             with _phase(result, "swap"):
-                _write_state(next_wh, files if not select else (before or {}), project)
+                _write_state(next_wh, files if not select else (before or {}), fingerprint)
                 os.replace(next_rs, restricted)
                 os.replace(next_wh, warehouse)
         finally:

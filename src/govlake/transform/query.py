@@ -1,9 +1,11 @@
 """``run_sql()``: analysts' SQL over the warehouse, read-only, pseudonymous keys only.
 
-The analysts' warehouse file holds only what analysts may see: base (基础库), thematic, open,
-catalogue, reference codes and the conflict counts; staging, current rows and conflict details
-live in the builder's restricted database, and raw/quarantine are Parquet in the lake. The file is
-opened read-only with external access off, so a query cannot read lake files or ATTACH others.
+The analysts' warehouse file holds only what analysts may see: every resource's current rows
+without personal fields (``resources``), base (基础库), thematic, open, catalogue, reference codes
+and the conflict counts; staging, pseudonymised current rows and conflict details live in the
+builder's restricted database, and raw/quarantine are Parquet in the lake. The file is opened
+read-only with external access off, so a query cannot read lake files or ATTACH others. Its
+schemas are on the search path: ``from school`` and ``show tables`` work without a prefix.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import Literal
 
 from govlake.settings import Settings, get_settings
 
-EXPOSED_SCHEMAS = ("base", "thematic", "open", "catalogue", "conflicts", "reference")
+# In search-path order: a table name is looked up in the first schema that has it, so a
+# resource named like a product (resources.tourism_monthly, thematic.tourism_monthly) leaves the
+# product's name to the product.
+EXPOSED_SCHEMAS = ("base", "thematic", "open", "catalogue", "conflicts", "reference", "resources")
 Format = Literal["table", "csv", "json"]
 
 
@@ -40,7 +45,14 @@ def connect_analyst(settings: Settings | None = None):
     }
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
-    return duckdb.connect(str(path), read_only=True, config=config)
+    con = duckdb.connect(str(path), read_only=True, config=config)
+    present = {
+        name for (name,) in con.execute("select schema_name from duckdb_schemas()").fetchall()
+    }
+    path_schemas = [s for s in EXPOSED_SCHEMAS if s in present]
+    if path_schemas:
+        con.execute(f"set search_path = '{','.join(path_schemas)}'")
+    return con
 
 
 def _render(columns: list[str], rows: list[tuple], fmt: Format) -> str:

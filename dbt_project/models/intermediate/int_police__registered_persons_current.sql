@@ -1,9 +1,0 @@
--- GENERATED from the register (resource registered_person): latest valid row per key
-{{ config(unique_key=['citizen_id_key']) }}
-
-{{ govlake_current_rows(
-    'stg_police__registered_persons',
-    keys=['citizen_id_key'],
-    conditions=['citizen_id_key is not null', 'is_valid_citizen_id'],
-    order=['batch_date desc', '_ingested_at desc', '_source_row desc'],
-) }}
