@@ -85,7 +85,7 @@ def manifest_status(lake: Lake, resource_id: str, batch_id: str) -> dict:
 def test_suites_for_every_resource(register) -> None:
     from govlake.quality.suites import build_suite, expectation_name
 
-    assert len(register.resources) == 15
+    assert register.resources  # every one of them, however many the register holds
     for rid, res in register.resources.items():
         suite = build_suite(rid, register, dt.date(2024, 6, 1))
         names = {expectation_name(e) for e in suite.expectations}
