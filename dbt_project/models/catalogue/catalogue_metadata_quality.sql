@@ -75,7 +75,7 @@ checks as (
              ok: coalesce(items.keys, 0) > 0, missing: '标识信息项 (a key field)'},
             {dimension: 'contextuality', property: 'update_cycle', points: 10, applies: true,
              ok: resources.update_cycle is not null, missing: '更新周期 (update cycle)'},
-        ]) as check,
+        ]) as prop,
     from resources
     left join items on items.resource_code = resources.resource_code
 
@@ -85,27 +85,28 @@ final as (
 
     select
         resource_code,
-        sum(check.points) filter (where check.applies and check.ok) as points,
-        sum(check.points) filter (where check.applies) as max_points,
-        round(100.0 * coalesce(points, 0) / max_points, 1) as score,
-        coalesce(sum(check.points) filter (
-            where check.applies and check.ok and check.dimension = 'findability'), 0)
+        cast(coalesce(sum(prop.points) filter (where prop.applies and prop.ok), 0) as integer)
+            as points,
+        cast(sum(prop.points) filter (where prop.applies) as integer) as max_points,
+        round(100.0 * points / max_points, 1) as score,
+        cast(coalesce(sum(prop.points) filter (
+            where prop.applies and prop.ok and prop.dimension = 'findability'), 0) as integer)
             as findability,
-        coalesce(sum(check.points) filter (
-            where check.applies and check.ok and check.dimension = 'accessibility'), 0)
+        cast(coalesce(sum(prop.points) filter (
+            where prop.applies and prop.ok and prop.dimension = 'accessibility'), 0) as integer)
             as accessibility,
-        coalesce(sum(check.points) filter (
-            where check.applies and check.ok and check.dimension = 'interoperability'), 0)
+        cast(coalesce(sum(prop.points) filter (
+            where prop.applies and prop.ok and prop.dimension = 'interoperability'), 0) as integer)
             as interoperability,
-        coalesce(sum(check.points) filter (
-            where check.applies and check.ok and check.dimension = 'reusability'), 0)
+        cast(coalesce(sum(prop.points) filter (
+            where prop.applies and prop.ok and prop.dimension = 'reusability'), 0) as integer)
             as reusability,
-        coalesce(sum(check.points) filter (
-            where check.applies and check.ok and check.dimension = 'contextuality'), 0)
+        cast(coalesce(sum(prop.points) filter (
+            where prop.applies and prop.ok and prop.dimension = 'contextuality'), 0) as integer)
             as contextuality,
         coalesce(
-            list(check.missing order by check.dimension, check.property)
-                filter (where check.applies and not check.ok),
+            list(prop.missing order by prop.dimension, prop.property)
+                filter (where prop.applies and not prop.ok),
             []
         ) as missing,
     from checks

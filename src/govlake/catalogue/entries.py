@@ -114,7 +114,17 @@ def _label(column: dict) -> str | None:
     return head or None
 
 
-def _derived_items(columns: list[dict]) -> list[Item]:
+def _derived_items(model: dict) -> list[Item]:
+    """信息项 of a derived model: its documented columns; the key is what its tests say is
+    unique (a column's ``unique`` test, or the model's unique combination)."""
+    keys: set[str] = set()
+    for test in model.get("data_tests") or []:
+        if isinstance(test, dict) and "govlake_unique_combination" in test:
+            keys |= set(test["govlake_unique_combination"]["arguments"]["columns"])
+    columns = model.get("columns") or []
+    for c in columns:
+        if "unique" in (c.get("data_tests") or []):
+            keys.add(c["name"])
     return [
         Item(
             name=c["name"],
@@ -122,7 +132,7 @@ def _derived_items(columns: list[dict]) -> list[Item]:
             type=str(c.get("data_type") or "unknown"),
             description=str(c.get("description") or ""),
             sensitivity=str((c.get("meta") or {}).get("sensitivity", "internal")),
-            is_key=any(t == "unique" for t in c.get("data_tests") or []),
+            is_key=c["name"] in keys,
         )
         for c in columns
     ]
@@ -156,7 +166,7 @@ def derived_entries(project_dir: Path) -> list[Entry]:
                         provider_id=meta.provider,
                         format=DERIVED_FORMAT,
                         relation=f"{layer}.{model['name']}",
-                        items=_derived_items(model.get("columns") or []),
+                        items=_derived_items(model),
                     )
                 )
     return out
