@@ -292,9 +292,7 @@ def catalogue_graph(cat: Catalogue, settings: Settings | None = None) -> Graph:
     settings = settings or get_settings()
     uris = Uris(settings.catalogue_base_uri)
     license_uri = URIRef(settings.catalogue_license)
-    g = Graph()
-    for prefix, ns in CONTEXT.items():
-        g.bind(prefix, ns)
+    g = _bind(Graph())
 
     zho = _typed(g, LANGUAGE.ZHO, DCTERMS.LinguisticSystem)
     area = _typed(g, uris.area, DCTERMS.Location)
@@ -393,13 +391,19 @@ def _sorted_json(value: Any) -> Any:
     return value
 
 
+def _bind(graph: Graph) -> Graph:
+    for prefix, ns in CONTEXT.items():
+        graph.bind(prefix, ns, override=True, replace=True)
+    return graph
+
+
 def to_turtle(graph: Graph) -> str:
-    return graph.serialize(format="turtle")
+    return _bind(graph).serialize(format="turtle")
 
 
 def to_jsonld(graph: Graph) -> str:
     """Compacted with the DCAT prefixes; nodes and values in a stable order."""
-    text = graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True)
+    text = _bind(graph).serialize(format="json-ld", context=CONTEXT, auto_compact=True)
     return json.dumps(_sorted_json(json.loads(text)), ensure_ascii=False, indent=2) + "\n"
 
 
