@@ -29,7 +29,6 @@ from govlake.catalogue.export import (
 )
 from govlake.register import UpdateCycle, load_register
 from govlake.settings import Settings
-from govlake.transform.query import WarehouseMissing
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]
@@ -341,7 +340,7 @@ def test_exports_are_reproducible_and_follow_the_base_uri(exported, tmp_path) ->
 
 def test_missing_warehouse_or_catalogue_is_a_clear_error(tmp_path) -> None:
     settings = Settings(lake_root=tmp_path / "lake")
-    with pytest.raises(WarehouseMissing, match="run `govlake build` first"):
+    with pytest.raises(CatalogueMissing, match=r"no warehouse at .*: run `govlake build` first"):
         export_catalogue(settings)
     settings.lake_root.mkdir()
     duckdb.connect(str(settings.warehouse)).close()

@@ -79,12 +79,28 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
 
+def _connect(settings: Settings) -> Any:
+    """The warehouse, read-only, no access outside it (like ``govlake sql``; opened here
+    without importing the build, which a lone export does not need)."""
+    import duckdb
+
+    path = settings.warehouse
+    if not path.exists():
+        raise CatalogueMissing(f"no warehouse at {path}: run `govlake build` first")
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "enable_external_access": False,
+    }
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
+    return duckdb.connect(str(path), read_only=True, config=config)
+
+
 def read_catalogue(settings: Settings | None = None) -> Catalogue:
     """Read the catalogue tables from the analysts' warehouse (read-only)."""
-    from govlake.transform.query import connect_analyst
-
     settings = settings or get_settings()
-    con = connect_analyst(settings)
+    con = _connect(settings)
     try:
         present = {
             f"{schema}.{name}"
