@@ -349,3 +349,10 @@ def test_missing_warehouse_or_catalogue_is_a_clear_error(tmp_path) -> None:
     ):
         export_catalogue(settings)
     assert not (settings.lake_root / "catalogue").exists()
+
+
+def test_docs_list_every_exported_column() -> None:
+    text = (ROOT / "docs" / "catalogue.md").read_text(encoding="utf-8")
+    section = text[text.index("## Exports") :]
+    for column in (*RESOURCE_COLUMNS, *ITEM_COLUMNS):
+        assert f"| {column.header} | `{column.key}` |" in section, column
