@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import io
 import json
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from govlake.catalogue.export import (
     catalogue_document,
     export_catalogue,
     read_catalogue,
+    resource_table,
+    write_json,
+    write_xlsx,
 )
 from govlake.register import UpdateCycle, load_register
 from govlake.settings import Settings
@@ -55,6 +59,7 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +229,7 @@ def test_json_round_trips_in_the_models_column_order(exported) -> None:
         assert resource["status"]["freshness"] in {"on_time", "late", "never_delivered"}
         assert 0 <= resource["metadata_quality"]["score"] <= 100
     again = json.loads(
-        json.dumps(catalogue_document(read_catalogue(settings)), ensure_ascii=False, default=str)
+        json.dumps(catalogue_document(read_catalogue(settings)), default=lambda v: v.isoformat())
     )
     assert again == doc
 
@@ -336,6 +341,37 @@ def test_exports_are_reproducible_and_follow_the_base_uri(exported, tmp_path) ->
     other = settings.model_copy(update={"catalogue_base_uri": "https://example.org/sjs/"})
     moved = dcat.catalogue_graph(read_catalogue(settings), other)
     assert all(str(d).startswith("https://example.org/sjs/catalogue/") for d in _datasets(moved))
+
+
+def test_a_delivered_resource_carries_its_delivery_time(exported, tmp_path) -> None:
+    """The tiny lake has no manifests (nothing 'delivered'): give one entry a delivery time
+    with a time zone, as catalogue_status has after real deliveries."""
+    from openpyxl import load_workbook
+
+    settings, _ = exported
+    cat = read_catalogue(settings)
+    code = next(r["resource_code"] for r in cat.resources if r["resource_id"] == "hotel")
+    at = dt.datetime(2026, 11, 2, 8, 30, tzinfo=dt.UTC)
+    status = {**cat.status, code: {**cat.status[code], "last_delivered_at": at}}
+    cat = replace(cat, status=status)
+
+    graph = dcat.catalogue_graph(cat, settings)
+    dataset = dcat.Uris(settings.catalogue_base_uri).dataset(code)
+    assert graph.value(dataset, DCTERMS.modified) == Literal(at, datatype=XSD.dateTime)
+    assert _validate(graph)[0]
+
+    doc = json.loads(write_json(cat, tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert (
+        next(r for r in doc["resources"] if r["resource_code"] == code)["status"][
+            "last_delivered_at"
+        ]
+        == "2026-11-02T08:30:00+00:00"
+    )
+    header, rows = resource_table(cat)
+    write_xlsx([("信息资源", header, rows)], tmp_path / "c.xlsx")
+    sheet = list(load_workbook(tmp_path / "c.xlsx", read_only=True)["信息资源"].values)
+    row = next(r for r in sheet if r[header.index("信息资源代码")] == code)
+    assert row[header.index("最近报送时间")] == "2026-11-02T08:30:00+00:00"
 
 
 def test_missing_warehouse_or_catalogue_is_a_clear_error(tmp_path) -> None:
