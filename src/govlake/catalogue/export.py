@@ -364,7 +364,8 @@ def write_xlsx(tables: list[tuple[str, list[str], list[list[Any]]]], path: Path)
 
 def export_catalogue(settings: Settings | None = None, out_dir: Path | None = None) -> list[Path]:
     """Write every catalogue export; returns the files written (default folder:
-    ``<lake>/catalogue/exports``)."""
+    ``<lake>/catalogue/exports``). Everything is derived before the first file is written, so a
+    catalogue the export cannot express (``DcatError``) leaves the previous files as they were."""
     from govlake.catalogue import dcat
 
     settings = settings or get_settings()
@@ -372,12 +373,11 @@ def export_catalogue(settings: Settings | None = None, out_dir: Path | None = No
     cat = read_catalogue(settings)
     resources = resource_table(cat)
     items = item_table(cat)
-    written = [
+    graph = dcat.catalogue_graph(cat, settings)
+    return [
         write_json(cat, out / "catalogue.json"),
         write_csv(*resources, out / "catalogue.csv"),
         write_csv(*items, out / "catalogue_items.csv"),
         write_xlsx([("信息资源", *resources), ("信息项", *items)], out / "catalogue.xlsx"),
+        *dcat.write_dcat(graph, out),
     ]
-    graph = dcat.catalogue_graph(cat, settings)
-    written += dcat.write_dcat(graph, out)
-    return written
