@@ -374,6 +374,20 @@ def test_a_delivered_resource_carries_its_delivery_time(exported, tmp_path) -> N
     assert row[header.index("最近报送时间")] == "2026-11-02T08:30:00+00:00"
 
 
+def test_what_dcat_cannot_express_is_a_clear_error(exported) -> None:
+    settings, _ = exported
+    cat = read_catalogue(settings)
+    shared = next(r for r in cat.resources if r["resource_id"] == "tax_registration")
+    paper = replace(
+        cat, resources=[{**r, "format": "纸质文件"} if r is shared else r for r in cat.resources]
+    )
+    with pytest.raises(dcat.DcatError, match=r"resource 305001001/000001: 信息资源格式 '纸质文件'"):
+        dcat.catalogue_graph(paper, settings)
+    wrong = replace(cat, data_themes={**cat.data_themes, "法人": "BUSI"})
+    with pytest.raises(dcat.DcatError, match="maps '法人' to 'BUSI', not an EU data theme"):
+        dcat.catalogue_graph(wrong, settings)
+
+
 def test_missing_warehouse_or_catalogue_is_a_clear_error(tmp_path) -> None:
     settings = Settings(lake_root=tmp_path / "lake")
     with pytest.raises(CatalogueMissing, match=r"no warehouse at .*: run `govlake build` first"):
