@@ -9,10 +9,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= tiny
 SEED ?= 42
+# the browser tests drive Debian's Chromium (tests/browser.py) and need a font with Chinese
+CHROMIUM ?= /usr/lib/chromium/chromium
+BROWSER_DEBS := chromium fonts-wqy-microhei
+export GOVLAKE_CHROMIUM := $(CHROMIUM)
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install browser run test lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,8 +34,22 @@ install: $(BIN)/govlake ## install the locked environment into .venv
 run: install ## sample extracts (if landing is empty) → whole pipeline → summary
 	$(BIN)/govlake run --scale $(SCALE) --seed $(SEED)
 
-test: install ## the whole test suite (what CI runs)
+test: install browser ## the whole test suite (what CI runs)
 	$(BIN)/pytest
+
+browser: ## Chromium + a CJK font for the browser tests (apt-get as root, only when missing)
+	@if [ -x "$(CHROMIUM)" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make: $(CHROMIUM) or a Chinese font is missing and only root can install them;" \
+	    "the browser tests will fail. As root: apt-get install --no-install-recommends $(BROWSER_DEBS)"; \
+	  exit 0; \
+	fi; \
+	echo "installing $(BROWSER_DEBS) with apt-get (once)"; \
+	log=$$(mktemp); export DEBIAN_FRONTEND=noninteractive; \
+	apt="apt-get install -y -qq --no-install-recommends $(BROWSER_DEBS)"; \
+	{ $$apt || { apt-get update -qq && $$apt; }; } >$$log 2>&1 || { cat $$log; exit 1; }; \
+	rm -f $$log; \
+	[ -x "$(CHROMIUM)" ] || { echo "make: $(BROWSER_DEBS) installed but $(CHROMIUM) is missing"; exit 1; }
 
 lint: install ## ruff
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from govlake.lake import Lake
+from govlake.quality.offline_docs import localise_data_docs
 from govlake.register import Register
 
 
@@ -61,6 +62,7 @@ def build_data_docs(
             )
             context.validation_results_store.set(key, result)
     context.build_data_docs()
+    localise_data_docs(building)  # no CDN: pages load vendored copies
     old = target.with_name(f".{target.name}-old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
