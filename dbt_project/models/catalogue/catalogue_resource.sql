@@ -50,6 +50,7 @@ final as (
         entries.classification_code,
         entries.provider_id,
         entries.provider,
+        entries.provider_en,
         entries.provider_code,
         entries.abstract,
         entries.format,

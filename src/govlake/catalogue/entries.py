@@ -221,9 +221,10 @@ def _csv(header: list[str], rows: list[list[Any]]) -> str:
 ENTRY_COLUMNS = [
     "resource_code", "resource_id", "layer", "name", "name_en", "category", "category_name",
     "item", "subitem", "detail", "classification_code", "provider_id", "provider",
-    "provider_code", "abstract", "format", "share_type", "share_condition", "share_basis",
-    "share_method", "open_type", "open_condition", "update_cycle", "published", "is_classified",
-    "base_database", "theme", "related_codes", "relation", "has_personal_fields", "item_count",
+    "provider_en", "provider_code", "abstract", "format", "share_type", "share_condition",
+    "share_basis", "share_method", "open_type", "open_condition", "update_cycle", "published",
+    "is_classified", "base_database", "theme", "related_codes", "relation",
+    "has_personal_fields", "item_count",
 ]  # fmt: skip
 ITEM_COLUMNS = [
     "resource_code", "position", "name", "label", "type", "format", "sensitivity", "nullable",
@@ -261,7 +262,7 @@ def rendered(register: Register, project_dir: Path | None = None) -> dict[str, s
         rows.append([
             e.code, e.resource_id, e.layer, m.name, m.name_en, c.category,
             CATEGORIES[c.category], c.item, c.subitem, c.detail, c.code, dept.id, dept.name,
-            dept.code, m.abstract, e.format, m.share_type.value, m.share_condition,
+            dept.name_en, dept.code, m.abstract, e.format, m.share_type.value, m.share_condition,
             m.share_basis, m.share_method, m.open_type.value, m.open_condition,
             m.update_cycle.value, m.published.isoformat(), str(m.classified).lower(),
             m.base_database, m.theme, ";".join(m.related), e.relation,
