@@ -282,14 +282,15 @@ def test_reused_dbt_json_schemas_are_dbts_own(built):
 def test_build_renders_the_register_outside_version_control(built):
     """The build assembles its dbt project in the lake: the hand-written files plus one staging,
     current-rows and analysts' model per resource; no rendered file lives in dbt_project/."""
-    from govlake.transform.project import SOURCE_DIR, hand_written
+    from govlake.transform.project import SOURCE_DIR, hand_written, render_project
 
     root, _, register = built
     assembled = root / "_build" / "dbt_project"
-    rendered = sources.rendered(register)
+    rendered = render_project(register, assembled).generated
+    assert set(sources.rendered(register)) <= rendered
     assert not [rel for rel in rendered if (SOURCE_DIR / rel).exists()]
     on_disk = {p.relative_to(assembled).as_posix() for p in assembled.rglob("*") if p.is_file()}
-    assert on_disk == set(hand_written()) | set(rendered)
+    assert on_disk == set(hand_written()) | rendered
     staging = {p.stem for p in (assembled / "models/staging").rglob("stg_*.sql")}
     assert staging == {sources.staging_model(r) for r in register.resources.values()}
     analysts = {p.stem for p in (assembled / sources.RESOURCES_DIR).glob("*.sql")}
