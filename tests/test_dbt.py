@@ -311,8 +311,8 @@ def test_analyst_sql_sees_exposed_schemas_only(built, monkeypatch):
     monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
     get_settings.cache_clear()
     schemas = run_sql("select distinct schema_name from duckdb_tables() order by 1", fmt="csv")
-    assert schemas.split()[1:] == ["_govlake", "base", "conflicts", "open", "reference",
-                                   "resources", "thematic"]  # fmt: skip
+    assert schemas.split()[1:] == ["_govlake", "base", "catalogue", "conflicts", "open",
+                                   "reference", "resources", "thematic"]  # fmt: skip
     # every exposed table is found without its schema, and `show tables` lists it
     shown = set(run_sql("show tables", fmt="csv").split()[1:])
     assert {"base_person", "open_population_by_street_sex_age", "registered_person"} <= shown
