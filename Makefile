@@ -9,10 +9,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= tiny
 SEED ?= 42
+PORT ?= 8080
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install run airflow test lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +30,9 @@ install: $(BIN)/govlake ## install the locked environment into .venv
 
 run: install ## sample extracts (if landing is empty) → whole pipeline → summary
 	$(BIN)/govlake run --scale $(SCALE) --seed $(SEED)
+
+airflow: install ## Airflow's own UI on the embedded configuration, 127.0.0.1:PORT (8080); Ctrl-C stops it
+	$(BIN)/govlake airflow --port $(PORT)
 
 test: install ## the whole test suite (what CI runs)
 	$(BIN)/pytest

@@ -26,8 +26,14 @@ from govlake.settings import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 DEFAULT_PORT = 8080
-# What `govlake airflow` starts: no triggerer, because no govlake task defers.
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+# What `govlake airflow` starts, with their arguments. No triggerer: no govlake task defers.
+# No log server: it would listen on every interface at a fixed port (8793), and the API server
+# reads task logs from the same local folder anyway.
+COMPONENTS = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+}
 # How often the DAG processor re-parses a file: the DAGs are generated from the register, so a
 # resource added to it shows up on the next parse of the unchanged DAG file.
 REPARSE_SECONDS = 30
@@ -174,18 +180,15 @@ def is_healthy(status: dict) -> bool:
 
 
 def serve(*, on_ready: Callable[[], None] = lambda: None, ready_timeout: float = 180) -> None:
-    """Run the API server (with the UI), scheduler and DAG processor until SIGINT or SIGTERM.
+    """Migrate the database, then run the API server (with the UI), scheduler and DAG processor
+    until SIGINT or SIGTERM.
 
-    Call after ``configure``. Each component writes to ``$AIRFLOW_HOME/logs/<component>.log``
-    and runs in its own process group, so stopping it also stops the processes it forked
-    (LocalExecutor workers, log server, parsing processes). Raises ``AirflowServerError`` if a
-    component exits on its own or the stack is not healthy in time.
+    Call after ``configure``. This process never imports Airflow: it starts the components and
+    waits. Each writes to ``$AIRFLOW_HOME/logs/<component>.log`` and runs in its own process
+    group, so stopping it also stops the processes it forked (LocalExecutor workers, parsing
+    processes). Raises ``AirflowServerError`` if the migration fails, a component exits on its
+    own, or the components are not healthy in time.
     """
-    logging.getLogger().setLevel(logging.WARNING)  # this process only prepares and waits
-    migrate()
-    from airflow.configuration import write_default_airflow_configuration_if_needed
-
-    write_default_airflow_configuration_if_needed()  # once here, not raced by three components
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # Airflow starts `airflow …` subprocesses by name
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
@@ -197,27 +200,20 @@ def serve(*, on_ready: Callable[[], None] = lambda: None, ready_timeout: float =
     # Also when started in the background, where a shell leaves SIGINT ignored.
     previous = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for name in COMPONENTS:
-            component_log(name).parent.mkdir(parents=True, exist_ok=True)
-            with component_log(name).open("w") as log:
-                processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "airflow", name],
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # Ctrl-C reaches govlake only, which stops them
-                )
+        # `airflow db migrate` also writes airflow.cfg once, before three components could race.
+        migration = _start("db-migrate", ["db", "migrate"], env)
+        processes["db-migrate"] = migration
+        if migration.wait() != 0:
+            raise AirflowServerError(_exited("db-migrate", migration.returncode))
+        del processes["db-migrate"]
+        for name, args in COMPONENTS.items():
+            processes[name] = _start(name, args, env)
         deadline = time.monotonic() + ready_timeout
         ready = False
         while True:
             if exited := [n for n, p in processes.items() if p.poll() is not None]:
                 raise AirflowServerError(
-                    "\n".join(
-                        f"{n} exited ({processes[n].returncode}); {component_log(n)} ends:\n"
-                        + _tail(component_log(n))
-                        for n in exited
-                    )
+                    "\n".join(_exited(n, processes[n].returncode) for n in exited)
                 )
             if not ready:
                 if is_healthy(health()):
@@ -233,6 +229,25 @@ def serve(*, on_ready: Callable[[], None] = lambda: None, ready_timeout: float =
         for s, handler in previous.items():
             signal.signal(s, handler)
         stop(list(processes.values()))
+
+
+def _start(name: str, airflow_args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """``airflow <airflow_args>`` in its own process group, output to its log file."""
+    log_path = component_log(name)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "govlake.airflow_local", *airflow_args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches govlake only, which stops them in turn
+        )
+
+
+def _exited(name: str, code: int | None) -> str:
+    return f"{name} exited ({code}); {component_log(name)} ends:\n{_tail(component_log(name))}"
 
 
 def component_log(name: str) -> Path:
@@ -283,3 +298,24 @@ def run_dag(dag) -> DagRunOutcome:
         ti.task_id for ti in run.get_task_instances() if ti.state in ("failed", "upstream_failed")
     ]
     return DagRunOutcome(dag.dag_id, str(run.state), failed)
+
+
+def _component(argv: list[str]) -> None:
+    """An ``airflow`` command in this process: ``python -m govlake.airflow_local scheduler``.
+
+    Freezing the heap once a component has shut down spares the interpreter's final garbage
+    collection of everything Airflow imported, which took far longer than the shutdown itself.
+    """
+    import gc
+
+    from airflow.__main__ import main
+
+    sys.argv = ["airflow", *argv]
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
+if __name__ == "__main__":
+    _component(sys.argv[1:])

@@ -286,7 +286,7 @@ def airflow(
         home = os.environ["AIRFLOW_HOME"]
         console.print(f"[bold green]Airflow UI:[/] {airflow_local.url()}/  (Ctrl-C stops it)")
         console.print(f"login: {airflow_local.login_help()}")
-        console.print("DAGs start paused: trigger one to run it once; unpause it for its schedule")
+        console.print("DAGs start paused: unpause one (the trigger form offers it) to let it run")
         console.print(f"Airflow home: {home} (component logs in logs/); lake: {settings.lake_root}")
 
     console.print("starting Airflow: API server, scheduler, DAG processor …")
