@@ -131,8 +131,10 @@ def cli(args: list[str]) -> int:
     """Run an ``airflow`` CLI command in this environment: database migrated, DAGs current."""
     warnings.filterwarnings("ignore", message="Could not import graphviz")
     migrate()
-    for path, error in sync_dags().items():
-        print(f"DAG import error in {path}: {error.strip().splitlines()[-1]}", file=sys.stderr)
+    # A file that fails to import is reported as "Error loading DAG from <file>: <reason>";
+    # the parser's traceback on top would bury the register's own message.
+    logging.getLogger("airflow.dag_processing.importers").setLevel(logging.CRITICAL)
+    sync_dags()
     from airflow.__main__ import main
 
     sys.argv = ["airflow", *args]
