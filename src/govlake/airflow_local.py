@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -191,6 +192,9 @@ def serve(*, on_ready: Callable[[], None] = lambda: None, ready_timeout: float =
     processes). Raises ``AirflowServerError`` if the migration fails, a component exits on its
     own, or the components are not healthy in time.
     """
+    host, port = os.environ["AIRFLOW__API__HOST"], int(os.environ["AIRFLOW__API__PORT"])
+    if not _can_listen(host, port):  # else the health check could be answered by someone else
+        raise AirflowServerError(f"port {port} on {host} is in use: choose another with --port")
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # Airflow starts `airflow …` subprocesses by name
     env["PATH"] = os.pathsep.join([bin_dir, env.get("PATH", "")])
@@ -231,6 +235,16 @@ def serve(*, on_ready: Callable[[], None] = lambda: None, ready_timeout: float =
         for s, handler in previous.items():
             signal.signal(s, handler)
         stop(list(processes.values()))
+
+
+def _can_listen(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _start(name: str, airflow_args: list[str], env: dict[str, str]) -> subprocess.Popen:
