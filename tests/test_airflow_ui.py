@@ -100,14 +100,19 @@ def test_ui_serves_every_dag_and_stops_cleanly(tmp_path: Path) -> None:
         commands = [_command(p) for p in components]
         for names in (("api-server", "api_server"), ("scheduler",), ("dag-processor",)):
             assert any(n in c for c in commands for n in names), commands
+        # Three components, two LocalExecutor slots, at most a parsing process or two: not the
+        # dozens that Airflow's default parallelism forks.
+        assert len(components) <= 3 + 2 + 2, commands
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
             proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            log.close()
+        except subprocess.TimeoutExpired:  # leave nothing behind, then fail below
+            for p in psutil.Process(proc.pid).children(recursive=True):
+                p.kill()
+            proc.kill()
+            proc.wait()
+        log.close()
     output = (tmp_path / "govlake-airflow.log").read_text()
     assert proc.returncode == 0, output
     assert f"Airflow UI: {base}/" in output and "Airflow stopped" in output
