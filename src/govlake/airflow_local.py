@@ -160,7 +160,7 @@ def url() -> str:
 def login_help() -> str:
     """How to log in to the UI with the configuration in effect."""
     if os.environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "").lower() == "true":
-        return "no login: every visitor is admin (simple auth manager, embedded mode only)"
+        return "none needed, every visitor is admin (simple auth manager, embedded mode only)"
     passwords = Path(os.environ["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
     return (
         "users from AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS; their generated passwords are in "
