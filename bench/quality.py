@@ -45,7 +45,7 @@ def _warm_up(register) -> None:
     """Import GX and compile its metric graph once, as a long-lived worker would have."""
     import pandas as pd
 
-    from govlake.quality.gate import run_suite
+    from govlake.quality.gx_runner import run_suite
     from govlake.quality.suites import suite_expectations
 
     frame = pd.DataFrame({f.name: [None] for f in register.resource("scenic_spot").fields})
@@ -113,7 +113,8 @@ def _options(register, lake) -> list[tuple[str, float, str]]:
     import pyarrow.parquet as pq
 
     from govlake.ingest import read_manifest
-    from govlake.quality.gate import checked_frame, content_columns, encoded_columns, run_suite
+    from govlake.quality.frame import checked_frame, content_columns, encoded_columns
+    from govlake.quality.gx_runner import run_suite
     from govlake.quality.suites import suite_expectations
 
     rid = "registered_person"
@@ -208,7 +209,7 @@ def main() -> None:
 def _gx_import_seconds() -> float:
     """What a fresh process pays before its first gate: importing GX and our expectations."""
     code = ("import time; t = time.perf_counter(); import govlake.quality.expectations; "
-            "from govlake.quality.gate import _batch_definition; _batch_definition(); "
+            "from govlake.quality.gx_runner import _batch_definition; _batch_definition(); "
             "print(time.perf_counter() - t)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])

@@ -110,7 +110,7 @@ PRESENT = "(present)"
 
 def normalise_code(values: pa.Array) -> pa.Array:
     """Codes and identifiers: ``identifiers.normalise`` (NFKC, no whitespace, upper), '' → null."""
-    from govlake.ingest.pseudonym import normalise_array
+    from govlake.ingest import normalise_array
 
     if _NORMALISED.get():
         return values
@@ -124,7 +124,7 @@ def normalise_code(values: pa.Array) -> pa.Array:
 def _invalid_mask(normalised: pa.Array, kind: str, today: dt.date) -> np.ndarray:
     """True where a normalised, non-null identifier fails (citizen_id / credit_code): the
     ingest package's vectorised twin of the ``govlake.identifiers`` rules (tested equal)."""
-    from govlake.ingest.idcheck import invalid_mask
+    from govlake.ingest import invalid_mask
 
     return invalid_mask(normalised, kind, today=today)
 
@@ -303,13 +303,6 @@ def between_reason(value: str, label: str, min_value: float | None, max_value: f
     if min_value is not None and number < min_value:
         return f"{label} {shown} below the minimum {min_value:g}"
     return f"{label} {shown} above the maximum {max_value:g}"
-
-
-def regex_ok(values: Any, pattern: str) -> np.ndarray:
-    """Code-normalised value fully matches ``pattern``."""
-    normalised = normalise_code(arrow(values))
-    full = pattern if pattern.startswith("^") else f"^(?:{pattern})$"
-    return np.asarray(pc.fill_null(pc.match_substring_regex(normalised, full), False))
 
 
 # --- allowed values ---------------------------------------------------------------------------

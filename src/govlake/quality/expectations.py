@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any, ClassVar, Literal
 
 from govlake.quality import checks
-from govlake.quality.gxquiet import quiet_gx
+from govlake.quality.gx_runner import quiet_gx
 
 quiet_gx()
 
