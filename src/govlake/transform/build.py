@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from govlake.lake import Lake, atomic_path
-from govlake.settings import Settings, get_settings
 from govlake.patches import dbt as dbt_patches
 from govlake.patches.dbt_duckdb import release_database
+from govlake.settings import Settings, get_settings
 from govlake.transform import sources
 
 PROJECT_DIR = sources.PROJECT_DIR
