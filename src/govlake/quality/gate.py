@@ -141,7 +141,7 @@ def validate_batch(
 
     Accepting writes no copy of the good rows: the accepted part is the raw part itself (a
     hard link) plus a deletion vector naming the quarantined rows (``lake.py``), which dbt
-    staging anti-joins. Rewriting the accepted rows cost about as much as validating them.
+    staging anti-joins (rewriting the accepted rows cost about as much as validating them).
     The manifest says ``accepted`` only once both files are in place.
     """
     from govlake.quality.checks import already_normalised
