@@ -189,6 +189,7 @@ def main() -> None:
 
     get_settings.cache_clear()
     lake = Lake(LAKE)
+    load = os.getloadavg()[0]
     _warm_up(register)
 
     # the VM's speed drifts between passes (±15%): several passes, the median one is reported
@@ -203,7 +204,7 @@ def main() -> None:
     build_data_docs(lake, register)
     docs_s = time.perf_counter() - started
     options = _options(register, lake)
-    _write_results(rows, docs_s, options, ratios)
+    _write_results(rows, docs_s, options, ratios, (load, os.getloadavg()[0]))
 
 
 def _gx_import_seconds() -> float:
@@ -215,7 +216,7 @@ def _gx_import_seconds() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _write_results(rows, docs_s: float, options, ratios: list[float]) -> None:
+def _write_results(rows, docs_s: float, options, ratios: list[float], load: tuple) -> None:
     total_n = sum(r[1] for r in rows)
     total_i = sum(r[4] for r in rows)
     total_g = sum(r[5] for r in rows)
@@ -228,7 +229,9 @@ def _write_results(rows, docs_s: float, options, ratios: list[float]) -> None:
         f"(CPython {platform.python_version()}), sample: `govlake.sample` district scale, "
         "defect rate 2%, `bench/quality.py`. Ingest and gate run in the same process on the "
         "same batches; GX is imported and warmed up once before timing (a worker does that "
-        f"once, not per batch). {RUNS} passes; the table is the median pass.",
+        f"once, not per batch). {RUNS} passes; the table is the median pass. 1-min load "
+        f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores shared with "
+        "other work: wall times are noisy, the gate / ingest ratio less so).",
         "",
         "| resource | rows | quarantined | ingest s | gate s | gate / ingest | rows/s (gate) |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -32,7 +32,7 @@ class GateResult:
     failures: dict[str, int] = field(default_factory=dict)  # expectation → failing rows
     run_id: str = ""
     duration_s: float = 0.0
-    accepted_path: str | None = None
+    accepted_path: str | None = None  # the raw part, linked; read with its deletion vector
     quarantine_path: str | None = None
 
     @property
