@@ -4,7 +4,6 @@ DAGs call. Heavy imports (Airflow, dbt, GX) happen inside the command that needs
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -327,9 +326,5 @@ def _sum(entries: list[dict], key: str) -> str:
     return f"{sum(e.get(key) or 0 for e in entries):,}" if entries else ""
 
 
-def main() -> None:
-    app(sys.argv[1:])
-
-
 if __name__ == "__main__":
-    main()
+    app()
