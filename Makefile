@@ -9,6 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= tiny
 SEED ?= 42
+PORT ?= 8080
 # the browser tests drive Debian's Chromium (tests/browser.py) and need a font with Chinese
 CHROMIUM ?= /usr/lib/chromium/chromium
 BROWSER_DEBS := chromium fonts-wqy-microhei
@@ -16,7 +17,7 @@ export GOVLAKE_CHROMIUM := $(CHROMIUM)
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install browser run test lint bench clean
+.PHONY: help install browser run airflow test lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +34,9 @@ install: $(BIN)/govlake ## install the locked environment into .venv
 
 run: install ## sample extracts (if landing is empty) → whole pipeline → summary
 	$(BIN)/govlake run --scale $(SCALE) --seed $(SEED)
+
+airflow: install ## Airflow's own UI on the embedded configuration, 127.0.0.1:PORT (8080); Ctrl-C stops it
+	$(BIN)/govlake airflow --port $(PORT)
 
 test: install browser ## the whole test suite (what CI runs)
 	$(BIN)/pytest

@@ -2,8 +2,8 @@
 two new daily batches, and a no-op build; where the incremental time goes (build phases, slowest
 dbt nodes). Writes its section of RESULTS.md.
 
-Data: ``govlake.transform.fixture`` at district scale (567,851 persons, 30,000 legal entities)
-written straight into the accepted zone (the real generator + gate are not in yet). Each build
+Data: ``tests/accepted_batches.py`` at district scale (567,851 persons, 30,000 legal entities)
+written straight into the accepted zone (no ingest and gate: only the build is measured). Each build
 runs in a fresh subprocess, so the time includes Python/dbt start-up as ``govlake build`` would,
 and peak memory is that process's max RSS.
 Usage: ``.venv/bin/python bench/build.py [--rebuild]``.
@@ -82,8 +82,10 @@ def _build(mode: str) -> dict:
 
 
 def _generate(scale: str, day: dt.date, only: set[str] | None = None, seed: int = 42) -> float:
+    sys.path.insert(0, str(HERE.parent / "tests"))  # the dbt tests' accepted-zone data
+    from accepted_batches import generate
+
     from govlake.register import load_register
-    from govlake.transform.fixture import generate
 
     started = time.perf_counter()
     generate(LAKE, load_register(), scale=scale, seed=seed, batch_date=day, key=KEY.encode(),
@@ -132,7 +134,7 @@ def main() -> None:
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
         f"(CPython {platform.python_version()}), `bench/build.py`; 1-min load average "
         f"{load:.1f} when it started (other benchmarks shared the machine: wall times are "
-        "noisy, CPU s less so). Data: district scale from `govlake.transform.fixture` "
+        "noisy, CPU s less so). Data: district scale from `tests/accepted_batches.py` "
         "(567,851 persons in households, 30,000 legal entities, all 15 resources) written into "
         "the accepted zone. Each build runs in a fresh process (times include interpreter + dbt "
         "start-up and parse); peak memory is that process's max RSS, CPU s its user + system "
@@ -177,7 +179,7 @@ def main() -> None:
         "rewritten (twice) on incremental runs; the register-rendered YAML uses libyaml; objects "
         "alive after importing dbt are frozen out of the cyclic GC (~0.5 s less at interpreter "
         "exit); the JSON schemas dbt derives to validate `dbt_project.yml` and the profile "
-        "(~0.7-0.9 s per process) are kept in a file (`transform/dbt_startup.py`). Partial "
+        "(~0.7-0.9 s per process) are kept in a file (`govlake/patches/dbt.py`). Partial "
         "parsing was already warm for incremental runs (run parameters are "
         "environment variables read only at execution; `tests/test_dbt.py` checks it); the only "
         "full re-parses seen came after project files had changed.",

@@ -45,7 +45,7 @@ def _warm_up(register) -> None:
     """Import GX and compile its metric graph once, as a long-lived worker would have."""
     import pandas as pd
 
-    from govlake.quality.gate import run_suite
+    from govlake.quality.gx_runner import run_suite
     from govlake.quality.suites import suite_expectations
 
     frame = pd.DataFrame({f.name: [None] for f in register.resource("scenic_spot").fields})
@@ -113,7 +113,8 @@ def _options(register, lake) -> list[tuple[str, float, str]]:
     import pyarrow.parquet as pq
 
     from govlake.ingest import read_manifest
-    from govlake.quality.gate import checked_frame, content_columns, encoded_columns, run_suite
+    from govlake.quality.frame import checked_frame, content_columns, encoded_columns
+    from govlake.quality.gx_runner import run_suite
     from govlake.quality.suites import suite_expectations
 
     rid = "registered_person"
@@ -188,6 +189,7 @@ def main() -> None:
 
     get_settings.cache_clear()
     lake = Lake(LAKE)
+    load = os.getloadavg()[0]
     _warm_up(register)
 
     # the VM's speed drifts between passes (±15%): several passes, the median one is reported
@@ -202,19 +204,19 @@ def main() -> None:
     build_data_docs(lake, register)
     docs_s = time.perf_counter() - started
     options = _options(register, lake)
-    _write_results(rows, docs_s, options, ratios)
+    _write_results(rows, docs_s, options, ratios, (load, os.getloadavg()[0]))
 
 
 def _gx_import_seconds() -> float:
     """What a fresh process pays before its first gate: importing GX and our expectations."""
     code = ("import time; t = time.perf_counter(); import govlake.quality.expectations; "
-            "from govlake.quality.gate import _batch_definition; _batch_definition(); "
+            "from govlake.quality.gx_runner import _batch_definition; _batch_definition(); "
             "print(time.perf_counter() - t)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _write_results(rows, docs_s: float, options, ratios: list[float]) -> None:
+def _write_results(rows, docs_s: float, options, ratios: list[float], load: tuple) -> None:
     total_n = sum(r[1] for r in rows)
     total_i = sum(r[4] for r in rows)
     total_g = sum(r[5] for r in rows)
@@ -227,7 +229,9 @@ def _write_results(rows, docs_s: float, options, ratios: list[float]) -> None:
         f"(CPython {platform.python_version()}), sample: `govlake.sample` district scale, "
         "defect rate 2%, `bench/quality.py`. Ingest and gate run in the same process on the "
         "same batches; GX is imported and warmed up once before timing (a worker does that "
-        f"once, not per batch). {RUNS} passes; the table is the median pass.",
+        f"once, not per batch). {RUNS} passes; the table is the median pass. 1-min load "
+        f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end (2 cores shared with "
+        "other work: wall times are noisy, the gate / ingest ratio less so).",
         "",
         "| resource | rows | quarantined | ingest s | gate s | gate / ingest | rows/s (gate) |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from accepted_batches import generate
 
 from govlake.register import load_register
-from govlake.transform.fixture import generate
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[1]

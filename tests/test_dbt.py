@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from accepted_batches import STREETS, generate, pseudonym
 
 from govlake.identifiers import citizen_id_problem, credit_code_problem, normalise
 from govlake.register import load_register
 from govlake.transform import sources
-from govlake.transform.fixture import STREETS, generate, pseudonym
 from govlake.transform.suppression import TOTAL, equations, recoverable
 
 pytestmark = pytest.mark.integration
@@ -267,12 +267,12 @@ def test_reused_dbt_json_schemas_are_dbts_own(built):
 
     from dbt_common.dataclass_schema import dbtClassMixin
 
-    from govlake.transform.dbt_startup import schema_file
+    from govlake.patches import dbt as dbt_patches
 
     root, _, _ = built
-    kept = json.loads(schema_file(root / "_build").read_text(encoding="utf-8"))
+    kept = json.loads(dbt_patches.schema_file(root / "_build").read_text(encoding="utf-8"))
     assert {"dbt.contracts.project.Project", "dbt.contracts.project.ProjectFlags"} <= set(kept)
-    stock = dbtClassMixin.__dict__["json_schema"].__func__.stock
+    stock = dbt_patches.PATCHES.stock(dbtClassMixin, "json_schema").__func__
     for key, schema in kept.items():
         module, _, name = key.rpartition(".")
         cls = getattr(importlib.import_module(module), name)

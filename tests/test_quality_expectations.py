@@ -18,7 +18,7 @@ def failing(expectation, **columns) -> list[int]:
     """Row positions GX reports as unexpected for one expectation over ``columns``."""
     import pandas as pd
 
-    from govlake.quality.gate import run_suite
+    from govlake.quality.gx_runner import run_suite
 
     validation = run_suite(pd.DataFrame(columns), [expectation], "t")
     (index,) = validation.failing.values()

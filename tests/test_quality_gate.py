@@ -134,11 +134,11 @@ def test_gate_quarantines_exactly_the_bad_rows_with_reasons(
     lake_root: Path, register, monkeypatch, threaded: bool
 ) -> None:
     """Both ways a batch is read and normalised: in one go (small batches) and in threads
-    (from ``gate.SMALL`` rows on; the threshold is lowered here to take that path)."""
+    (from ``frame.SMALL`` rows on; the threshold is lowered here to take that path)."""
     from govlake.quality import validate_batch
 
     if threaded:
-        monkeypatch.setattr("govlake.quality.gate.SMALL", 0)
+        monkeypatch.setattr("govlake.quality.frame.SMALL", 0)
 
     lake = Lake(lake_root)
     rows = [person(i) for i in range(100)]
@@ -363,7 +363,8 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     strings with stock GX must fail exactly the same rows with the same GX results."""
     import great_expectations as gx
 
-    from govlake.quality.gate import _batch_definition, checked_frame, run_suite
+    from govlake.quality.frame import checked_frame
+    from govlake.quality.gx_runner import _batch_definition, run_suite
     from govlake.quality.suites import suite_expectations
 
     rows = [person(i) for i in range(250)]
@@ -409,16 +410,16 @@ def test_categorical_frame_and_memoised_gx_give_the_same_verdicts(register) -> N
     # the stored result (Data Docs) is GX's own serialisation of the trimmed result, and the
     # patched GX (memoised configurations, fast ids, metrics expanded once) reports exactly
     # what stock GX does, expectation by expectation
-    from govlake.quality.gate import _stored
+    from govlake.quality.gx_runner import stored_result
 
-    assert _stored(stock) == stock.to_json_dict()
+    assert stored_result(stock) == stock.to_json_dict()
 
     def results(stored: dict) -> list[dict]:  # run_suite adds its own name to the meta only
         for r in stored["results"]:
             r["expectation_config"]["meta"]["govlake"].pop("name", None)
         return stored["results"]
 
-    assert results(slow.gx_result) == results(_stored(stock))
+    assert results(slow.gx_result) == results(stored_result(stock))
 
 
 def test_columns_no_rule_reads_are_only_checked_for_blanks(register) -> None:
@@ -426,7 +427,7 @@ def test_columns_no_rule_reads_are_only_checked_for_blanks(register) -> None:
     what counts as blank must be exactly what normalising would leave empty, for text and
     code columns alike (U+3000, NBSP, control separators; a zero-width space is not blank)."""
     from govlake.quality.checks import PRESENT, blank_to_null, normalise_code, normalise_text
-    from govlake.quality.gate import checked_frame, content_columns
+    from govlake.quality.frame import checked_frame, content_columns
     from govlake.quality.suites import suite_expectations
 
     values = ["", " ", "\u3000", "\t\n", "\u00a0", "\u2003", "\u200b", "\ufeff", " a ", None,
@@ -448,48 +449,19 @@ def test_columns_no_rule_reads_are_only_checked_for_blanks(register) -> None:
     assert list(frame["address"].cat.categories) == [PRESENT]
 
 
-def test_fast_metric_ids_are_stock_gx_ids() -> None:
-    """``gxquiet.fast_ids`` skips GX's JSON conversion for plain kwargs; the ids (the keys GX
-    resolves metrics by) must be the very bytes stock GX computes, for plain and other data."""
-    import hashlib
-    import json
-
-    import numpy as np
-    from great_expectations.core.id_dict import IDDict
-    from great_expectations.util import convert_to_json_serializable
-
-    from govlake.quality.gxquiet import fast_ids
-
-    def stock_id(d: dict) -> str:
-        text = json.dumps(convert_to_json_serializable(data=dict(d)), sort_keys=True)
-        return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-    fast_ids()
-    cases = [
-        {"column": "sex", "batch_id": "b1", "row_condition": None},
-        {"value_set": ["男", "女"], "parse_strings_as_datetimes": False, "mostly": 1.0},
-        {"value_set": ("a", "b"), "nested": {"k": [1, 2.5, True, None]}},
-        {"as_of": dt.date(2024, 6, 3), "column": "birth_date"},  # not plain: GX converts
-        {"min_value": float("nan"), "max_value": 3},  # NaN becomes null in GX
-        {"n": np.int64(3), "s": {"x"}, "keys": {1: "a"}},  # numpy, set, non-string key
-    ]
-    for case in cases:
-        assert IDDict(case).to_id() == stock_id(case), case
-
-
 def test_a_forked_task_gets_its_own_thread_pool() -> None:
     """Airflow runs a task in a forked child; threads are not inherited across fork, so a pool
     made in the parent would never run the child's work (the gate would hang)."""
     import os
 
-    from govlake.quality.gate import _pool
+    from govlake.quality.frame import thread_pool
 
-    parent = _pool()
+    parent = thread_pool()
     assert parent.submit(lambda: 1).result(timeout=5) == 1
     pid = os.fork()
     if pid == 0:  # the child: exit 0 only if the pool it gets runs work
         try:
-            child = _pool()
+            child = thread_pool()
             ok = child is not parent and child.submit(lambda: 2).result(timeout=5) == 2
         except BaseException:
             ok = False

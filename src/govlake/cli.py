@@ -4,7 +4,6 @@ DAGs call. Heavy imports (Airflow, dbt, GX) happen inside the command that needs
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -263,6 +262,42 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def airflow(
+    args: Annotated[
+        list[str] | None, typer.Argument(help="an `airflow` CLI command, after --")
+    ] = None,
+    port: Annotated[int, typer.Option(help="port of the UI and REST API on 127.0.0.1")] = 8080,
+) -> None:
+    """Airflow's own UI on the embedded configuration (API server, scheduler, DAG processor;
+    Ctrl-C stops them). `govlake airflow -- dags list` runs an `airflow` command there instead."""
+    import os
+
+    from govlake import airflow_local
+    from govlake.settings import get_settings
+
+    settings = get_settings()
+    airflow_local.configure(settings.airflow_home, port=port, serving=not args)
+    if args:
+        raise typer.Exit(airflow_local.cli(args))
+
+    def ready() -> None:
+        home = os.environ["AIRFLOW_HOME"]
+        console.print(f"[bold green]Airflow UI:[/] {airflow_local.url()}/  (Ctrl-C stops it)")
+        console.print(f"login: {airflow_local.login_help()}")
+        console.print("DAGs start paused: unpause one (the trigger form offers it) to let it run")
+        console.print(f"Airflow home: {home} (component logs in logs/); lake: {settings.lake_root}")
+
+    console.print("starting Airflow: API server, scheduler, DAG processor …")
+    try:
+        airflow_local.serve(on_ready=ready)
+    except airflow_local.AirflowServerError as exc:
+        from rich.markup import escape
+
+        _fail(escape(str(exc)))
+    console.print("Airflow stopped")
+
+
 def _summary(lake, outcomes) -> None:
     from govlake.ingest import read_manifest
     from govlake.quality import quality_scores
@@ -291,9 +326,5 @@ def _sum(entries: list[dict], key: str) -> str:
     return f"{sum(e.get(key) or 0 for e in entries):,}" if entries else ""
 
 
-def main() -> None:
-    app(sys.argv[1:])
-
-
 if __name__ == "__main__":
-    main()
+    app()

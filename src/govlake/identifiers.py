@@ -19,7 +19,6 @@ DIVISION_CODES_FILE = (
     Path(__file__).resolve().parents[2] / "catalog/reference/gb2260_division_codes.tsv"
 )
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_FULLWIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"Ｘ": "X", "ｘ": "X"})
 
 
 @lru_cache(maxsize=1)
@@ -90,8 +89,3 @@ def make_credit_code(registry: str, division: str, org: str) -> str:
     if len(body) != 17:
         raise ValueError(f"credit code body {body!r} must be 17 characters")
     return body + uscc.calc_check_digit(body)
-
-
-def to_halfwidth(value: str) -> str:
-    """Full-width digits and X → ASCII (what departments' Excel exports often contain)."""
-    return value.translate(_FULLWIDTH)

@@ -22,12 +22,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from govlake.settings import Settings
 
 
 @dataclass(frozen=True)
 class Lake:
     root: Path
+
+    @classmethod
+    def default(cls, settings: Settings | None = None) -> Lake:
+        """The lake of ``settings`` (by default the process's: ``GOVLAKE_LAKE_ROOT``), what
+        every function taking ``lake=None`` works on."""
+        if settings is None:
+            from govlake.settings import get_settings
+
+            settings = get_settings()
+        return cls(settings.lake_root)
 
     @property
     def landing_root(self) -> Path:

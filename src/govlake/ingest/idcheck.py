@@ -55,16 +55,6 @@ def _matrix(values: pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8)[off[0] : off[-1]].reshape(-1, 18)
 
 
-def _number(d: np.ndarray) -> np.ndarray:
-    """Decimal value of digit columns (garbage for non-digits; those rows fail anyway).
-
-    The products are summed as float64 (a BLAS matrix product, several times faster than
-    numpy's integer one); every value involved is far below 2**53, so the result is exact.
-    """
-    powers = 10.0 ** np.arange(d.shape[1] - 1, -1, -1)
-    return (d @ powers).astype(np.int64)
-
-
 @lru_cache(maxsize=1)
 def _division_table() -> np.ndarray:
     table = np.zeros(1_000_000, dtype=bool)

@@ -19,14 +19,6 @@ STATUSES = ("ingested", "duplicate", "rejected", "accepted", "held")
 HAS_ROWS = frozenset({"ingested", "accepted", "held"})  # statuses whose rows are in raw
 
 
-def _lake(lake: Lake | None) -> Lake:
-    if lake is None:
-        from govlake.settings import get_settings
-
-        lake = Lake(get_settings().lake_root)
-    return lake
-
-
 def entry_id(relative_path: str) -> str:
     """Stable id of a landing file: sha1 of its path relative to the landing root."""
     return hashlib.sha1(relative_path.encode("utf-8")).hexdigest()
@@ -57,7 +49,7 @@ def read_entry(lake: Lake, resource: str, relative_path: str) -> dict[str, Any] 
 
 def read_manifest(resource: str | None = None, *, lake: Lake | None = None) -> list[dict]:
     """Every entry of one resource (or of all), ordered by landing path."""
-    lake = _lake(lake)
+    lake = lake or Lake.default()
     root = lake.root / "manifest"
     folders = [lake.manifest(resource)] if resource else sorted(p for p in root.glob("*"))
     entries = []
@@ -75,7 +67,7 @@ def update_status(
 
     Re-reads the stored entry first so that fields written by others are kept.
     """
-    lake = _lake(lake)
+    lake = lake or Lake.default()
     current = read_entry(lake, entry["resource"], entry["path"]) or dict(entry)
     current.update(extra)
     current["status"] = status

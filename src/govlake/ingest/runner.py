@@ -88,7 +88,7 @@ def _defaults(
     from govlake.settings import get_settings
 
     settings = settings or get_settings()
-    return lake or Lake(settings.lake_root), register or load_register(), settings
+    return lake or Lake.default(settings), register or load_register(), settings
 
 
 def _relative(path: Path, lake: Lake) -> str:

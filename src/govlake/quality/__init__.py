@@ -8,7 +8,8 @@ validated, so DAG files and the CLI start fast. See ``quality/README.md``.
 from __future__ import annotations
 
 from govlake.quality.docs import build_data_docs
-from govlake.quality.gate import GateError, GateResult, checked_frame, validate_batch
+from govlake.quality.frame import checked_frame
+from govlake.quality.gate import validate_batch
 from govlake.quality.results import (
     SCORE_BATCHES,
     latest_runs,
@@ -18,6 +19,7 @@ from govlake.quality.results import (
     summarise,
 )
 from govlake.quality.revalidate import revalidate
+from govlake.quality.verdict import GateError, GateResult
 
 __all__ = [
     "SCORE_BATCHES",

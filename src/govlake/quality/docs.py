@@ -13,7 +13,7 @@ from pathlib import Path
 
 from govlake.lake import Lake
 from govlake.quality.offline_docs import localise_data_docs
-from govlake.register import Register
+from govlake.register import Register, load_register
 
 
 def docs_dir(lake: Lake) -> Path:
@@ -28,11 +28,10 @@ def build_data_docs(
     quality_dir: Path | None = None,
 ) -> Path:
     """Build the static site for every resource (or one); returns its ``index.html``."""
-    from govlake.quality.gate import _defaults
-    from govlake.quality.gxquiet import ephemeral_context
+    from govlake.quality.gx_runner import ephemeral_context
     from govlake.quality.suites import build_suite
 
-    lake, register = _defaults(lake, register)
+    lake, register = lake or Lake.default(), register or load_register()
     target = docs_dir(lake)
     building = target.with_name(f".{target.name}-building")
     shutil.rmtree(building, ignore_errors=True)

@@ -1,7 +1,8 @@
 """Custom Great Expectations 1.x expectations for the district's data (pandas engine).
 
-Importing this module imports GX (~4 s) and registers the metrics and expectations, so only
-the gate, the suite builder and the tests import it, never a DAG file at parse time.
+Importing this module imports GX (slow, see quality/README.md) and registers the metrics and
+expectations, so only the gate, the suite builder and the tests import it, never a DAG file at
+parse time.
 Each expectation's metric calls the matching ``govlake.quality.checks`` rule; ``explain``
 turns the rows GX reports into the quarantine's ``_reason`` with the same rule.
 """
@@ -12,7 +13,7 @@ import datetime as dt
 from typing import Any, ClassVar, Literal
 
 from govlake.quality import checks
-from govlake.quality.gxquiet import quiet_gx
+from govlake.quality.gx_runner import quiet_gx
 
 quiet_gx()
 
@@ -176,8 +177,7 @@ class ExpectColumnValuesToBeAllowed(ColumnMapExpectation):
     """One of the values the register allows for the field: a closed list (``allowed:``) or a
     vocabulary (``[vocab:x]``), compared as normalised text. GX's built-in
     ``expect_column_values_to_be_in_set`` judges the same, but copies the whole batch to drop
-    missing values for each of its metrics (~40 ms per expectation on the 570k-row person
-    batch); this one judges each distinct value once."""
+    missing values for each of its metrics; this one judges each distinct value once."""
 
     value_set: list[str]
     values_from: str = "the list"

@@ -21,7 +21,7 @@ from govlake.lake import Lake, atomic_path
 if TYPE_CHECKING:
     import duckdb
 
-    from govlake.quality.gate import GateResult, Validation
+    from govlake.quality.verdict import GateResult, Validation
 
 #: How many of a resource's latest batches its quality score looks at (quality/README.md).
 SCORE_BATCHES = 5
@@ -34,14 +34,6 @@ SCHEMA = pa.schema([
     ("duration_s", pa.float64()), ("rows_delivered", pa.int64()),
     ("rows_quarantined", pa.int64()), ("held", pa.bool_()),
 ])  # fmt: skip
-
-
-def _lake(lake: Lake | None) -> Lake:
-    if lake is None:
-        from govlake.settings import get_settings
-
-        lake = Lake(get_settings().lake_root)
-    return lake
 
 
 def gx_result_path(lake: Lake, resource: str, batch_id: str) -> Path:
@@ -80,7 +72,7 @@ def write_results(lake: Lake, result: GateResult, validation: Validation) -> Pat
 
 def read_results(lake: Lake | None = None, resource_id: str | None = None) -> pa.Table:
     """Every stored row (all runs) of one resource or all."""
-    lake = _lake(lake)
+    lake = lake or Lake.default()
     folders = [lake.quality_results(resource_id)] if resource_id else sorted(
         (lake.root / "quality_results").glob("*"))  # fmt: skip
     tables = [
@@ -126,7 +118,7 @@ def quality_scores(lake: Lake | None = None, *, batches: int = SCORE_BATCHES) ->
 def register_view(con: duckdb.DuckDBPyConnection, lake: Lake | None = None) -> None:
     """Create the ``quality_results`` view (all runs) and ``quality_results_latest`` (the
     latest run of each batch) on a DuckDB connection."""
-    lake = _lake(lake)
+    lake = lake or Lake.default()
     files = [
         p for p in (lake.root / "quality_results").glob("*/*.parquet") if not p.name.startswith(".")
     ]
@@ -149,7 +141,7 @@ def register_view(con: duckdb.DuckDBPyConnection, lake: Lake | None = None) -> N
 
 def summarise(resource_id: str | None = None, *, lake: Lake | None = None) -> list[dict[str, Any]]:
     """Rows for a rich table: each resource's latest batch, its verdict, worst rule, score."""
-    lake = _lake(lake)
+    lake = lake or Lake.default()
     runs = latest_runs(read_results(lake, resource_id))
     scores = quality_scores(lake)
     latest: dict[str, dict] = {}

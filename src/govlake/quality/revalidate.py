@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from govlake.lake import Lake
-from govlake.quality.gate import GateResult, _defaults, validate_batch
-from govlake.register import Register
+from govlake.quality.gate import validate_batch
+from govlake.quality.verdict import GateResult
+from govlake.register import Register, load_register
 
 GATED = ("ingested", "accepted", "held")  # manifest statuses whose batch has raw rows
 
@@ -41,7 +42,7 @@ def revalidate(
     Re-gating is idempotent: a batch's accepted/quarantine parts are rewritten with the same
     rows; the results table gains one run.
     """
-    lake, register = _defaults(lake, register)
+    lake, register = lake or Lake.default(), register or load_register()
     ids = [register.resource(resource_id).id] if resource_id else sorted(register.resources)
     results = []
     for rid in ids:

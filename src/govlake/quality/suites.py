@@ -23,12 +23,7 @@ from typing import Any
 from govlake.formats import EARLIEST_DATE
 from govlake.register import FieldFormat, FieldType, Register, Resource
 
-
-def quality_dir() -> Path:
-    """Where the resources' own expectations live (setting ``GOVLAKE_QUALITY_DIR``)."""
-    from govlake.settings import get_settings
-
-    return get_settings().quality_dir
+NOT_NULL = "expect_column_values_to_not_be_null"
 
 
 @dataclass(frozen=True)
@@ -46,8 +41,13 @@ class SuiteContext:
 
 
 def load_extras(resource_id: str, directory: Path | None = None) -> ModuleType | None:
-    """The module ``<quality dir>/expectations/<resource>.py``, or None if it has none."""
-    path = (directory or quality_dir()) / "expectations" / f"{resource_id}.py"
+    """The module ``<directory>/expectations/<resource>.py``, or None if it has none;
+    ``directory`` defaults to the ``quality_dir`` setting (``GOVLAKE_QUALITY_DIR``)."""
+    if directory is None:
+        from govlake.settings import get_settings
+
+        directory = get_settings().quality_dir
+    path = directory / "expectations" / f"{resource_id}.py"
     if not path.exists():
         return None
     name = f"govlake_quality_extras_{resource_id}"

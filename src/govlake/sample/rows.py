@@ -69,11 +69,6 @@ def age_at(born: np.ndarray, day: dt.date) -> np.ndarray:
     return day.year - y - before.astype(int)
 
 
-def years_before(day: dt.date, years: np.ndarray) -> np.ndarray:
-    """datetime64[D] ``years`` (float) before ``day``."""
-    return np.datetime64(day, "D") - np.round(years * 365.2425).astype("timedelta64[D]")
-
-
 def fmt_amount(values: np.ndarray, decimals: int = 2) -> Column:
     """Decimal text as department systems export it (fixed decimals)."""
     return [f"{v:.{decimals}f}" for v in values.tolist()]

@@ -37,8 +37,9 @@ from pathlib import Path
 
 from govlake.catalogue.facts import write_facts
 from govlake.lake import Lake, atomic_path
+from govlake.patches import dbt as dbt_patches
+from govlake.patches.dbt_duckdb import release_database
 from govlake.settings import Settings, get_settings
-from govlake.transform import dbt_startup
 from govlake.transform.project import assemble, render_project
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
@@ -144,18 +145,6 @@ def _environ(values: dict[str, str]):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def _close_dbt_duckdb() -> None:
-    """Release dbt-duckdb's process-wide database handle before the file is renamed."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # pragma: no cover
-        return
-    env = DuckDBConnectionManager._ENV
-    if env is not None:
-        env.close()
-        DuckDBConnectionManager._ENV = None
 
 
 def _invoke(args: list[str], run_results: Path | None) -> tuple[bool, dict, list[str], str, set]:
@@ -338,13 +327,13 @@ def build(
             with _phase(result, "dbt import"):
                 import dbt.cli.main  # noqa: F401  (~1.5 s of class set-up, timed on its own)
 
-                dbt_startup.freeze_imports()
-                dbt_startup.reuse_json_schemas(work)
+                dbt_patches.freeze_imports()
+                dbt_patches.reuse_json_schemas(work)
             with _phase(result, "dbt"), _environ(env):
                 run_results = None if result.full_refresh else work / "dbt_target/run_results.json"
                 ok, result.nodes, result.failures, error, built = _invoke(args, run_results)
             with _phase(result, "close"):
-                _close_dbt_duckdb()
+                release_database()
             if not ok:
                 result.success = False
                 detail = "\n".join(result.failures) or error or "dbt build failed"
@@ -356,7 +345,7 @@ def build(
                 os.replace(next_rs, restricted)
                 os.replace(next_wh, warehouse)
         finally:
-            _close_dbt_duckdb()
+            release_database()
             shutil.rmtree(next_dir, ignore_errors=True)
     with _phase(result, "export"):
         result.exported = export_curated(warehouse, lake, None if result.full_refresh else built)

@@ -1,22 +1,26 @@
 """What a fresh process pays before dbt runs its first node, made smaller.
 
-A small incremental build spends about half its time starting dbt. Two costs are the same in
-every process and need not be paid again:
+A small incremental build spends about half its time starting dbt (bench/RESULTS.md). Two
+costs are the same in every process and need not be paid again:
 
-- the cyclic GC walking dbt's ~10^6 import-time objects (:func:`freeze_imports`);
+- the cyclic GC walking dbt's import-time objects (:func:`freeze_imports`: no patch, any dbt);
 - the JSON schemas dbt derives from its dataclasses (mashumaro) to validate
-  ``dbt_project.yml`` and the profile: ~0.7 s per process, every time the same dicts for the
-  same dbt version (:func:`reuse_json_schemas` keeps them in a file).
+  ``dbt_project.yml`` and the profile, every time the same dicts for the same versions
+  (:func:`reuse_json_schemas` keeps them in a file). This one replaces
+  ``dbtClassMixin.json_schema`` and was written for dbt-common 1.39.0: on any other release
+  it stays off and dbt derives the schemas itself (``tests/test_patches.py`` runs both).
 """
 
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from govlake.lake import atomic_path
+from govlake.patches import PatchSet, installed
+
+PATCHES = PatchSet("dbt-common", "1.39.0")
 
 _frozen = False
 _schemas: dict[str, Any] = {}  # class → schema, as dbt derives it
@@ -26,7 +30,7 @@ _file: list[Path] = []  # where this process keeps them now (the current lake's 
 def freeze_imports() -> None:
     """Once per process, after dbt is imported: move every live object (mostly dbt's classes
     and generated (de)serialisers) out of the cyclic GC's reach. Collections during the run, and
-    the one at interpreter exit (~0.5 s of a small build's process), then skip them."""
+    the one at interpreter exit, then skip them."""
     global _frozen
     if not _frozen:
         import gc
@@ -38,17 +42,22 @@ def freeze_imports() -> None:
 
 def schema_file(folder: Path) -> Path:
     """Where the schemas of this dbt-core / dbt-common / mashumaro combination are kept."""
-    versions = "-".join(version(p) for p in ("dbt-core", "dbt-common", "mashumaro"))
+    versions = "-".join(str(installed(p)) for p in ("dbt-core", "dbt-common", "mashumaro"))
     return folder / f"dbt-json-schemas-{versions}.json"
 
 
-def reuse_json_schemas(folder: Path) -> None:
+def reuse_json_schemas(folder: Path) -> bool:
     """Serve ``dbtClassMixin.json_schema()`` from ``schema_file(folder)``, adding what is
-    missing. Stock dbt computes each schema once per process (an ``lru_cache``); a schema is a
+    missing; False (dbt as shipped, no file) on another dbt-common release.
+
+    Stock dbt computes each schema once per process (an ``lru_cache``); a schema is a
     function of the class alone, so a copy made by the same versions is the same dict (a test
     compares them). Call it before each dbt run; the first process writes the file."""
     from dbt_common.dataclass_schema import dbtClassMixin
 
+    if not PATCHES.applies():
+        PATCHES.restore()
+        return False
     path = schema_file(folder)
     try:
         kept = json.loads(path.read_text(encoding="utf-8"))
@@ -58,20 +67,20 @@ def reuse_json_schemas(folder: Path) -> None:
     _file[:] = [path]
     if set(_schemas) - set(kept):
         _save()
-    stock = dbtClassMixin.__dict__["json_schema"].__func__
-    if getattr(stock, "govlake_reused", False):
-        return
 
-    def json_schema(cls: type) -> dict:
-        key = f"{cls.__module__}.{cls.__qualname__}"
-        if key not in _schemas:
-            _schemas[key] = stock(cls)
-            _save()
-        return _schemas[key]
+    def make(stock: classmethod) -> classmethod:
+        derive = stock.__func__
 
-    json_schema.govlake_reused = True  # type: ignore[attr-defined]
-    json_schema.stock = stock  # type: ignore[attr-defined]
-    dbtClassMixin.json_schema = classmethod(json_schema)  # type: ignore[method-assign,assignment]
+        def json_schema(cls: type) -> dict:
+            key = f"{cls.__module__}.{cls.__qualname__}"
+            if key not in _schemas:
+                _schemas[key] = derive(cls)
+                _save()
+            return _schemas[key]
+
+        return classmethod(json_schema)
+
+    return PATCHES.apply(dbtClassMixin, "json_schema", make)
 
 
 def _save() -> None:

@@ -1,13 +1,15 @@
 # ruff: noqa: E501 -- dense synthetic records read better one per line
-"""Synthetic accepted-zone batches for dbt tests and the build benchmark.
+"""Synthetic accepted-zone batches for the dbt tests and the build benchmark (test data, not
+part of the product: the lake's own data comes from ``govlake.sample`` through ingest and gate).
 
-Writes what the quality gate writes (``accepted/<resource>/batch_date=<d>/part-<batch>.parquet``:
+Writes what the quality gate accepts (``accepted/<resource>/batch_date=<d>/part-<batch>.parquet``:
 register fields as delivered text, ``<name>_key`` pseudonyms, audit columns) with the mess
 departments really send (full-width digits, U+3000 padding, every date pattern of
 ``govlake.formats``), plus a few invalid identifiers staging must drop, and injected
 disagreements between departments recorded like ``govlake.sample`` does
-(``_sample/<date>/disagreements.parquet``). Used until the real generator + gate land; the tests
-prefer those when they exist.
+(``_sample/<date>/disagreements.parquet``). Straight into the accepted zone, without ingest and
+gate, so a dbt test or the build benchmark at district scale costs only the build itself.
+``bench/build.py`` imports it from here (it puts ``tests/`` on its path).
 """
 
 from __future__ import annotations
