@@ -6,7 +6,7 @@ where the time goes. Writes its section of RESULTS.md.
 The exports read only the catalogue tables (one row per catalogue entry, one per 信息项), so
 their cost follows the number of entries, not the rows of the data: a tiny lake has the same
 31 entries and 264 信息项 as a district one. Default lake: ``bench/_data/catalogue/lake``, built
-from ``govlake.transform.fixture`` (tiny) when missing; ``--lake PATH`` uses another built lake.
+from ``tests/accepted_batches.py`` (tiny) when missing; ``--lake PATH`` uses another built lake.
 Usage: ``.venv/bin/python bench/catalogue_export.py [--lake PATH] [--runs 5]``.
 """
 
@@ -32,9 +32,10 @@ KEY = "bench-key-not-secret"
 BUILD = """
 import datetime as dt, sys
 from pathlib import Path
+sys.path.insert(0, sys.argv[3])  # the dbt tests' accepted-zone data
+from accepted_batches import generate
 from govlake.register import load_register
 from govlake.transform import build
-from govlake.transform.fixture import generate
 root = Path(sys.argv[1])
 generate(root, load_register(), scale="tiny", batch_date=dt.date(2026, 11, 2), key=sys.argv[2].encode())
 r = build()
@@ -111,7 +112,7 @@ def main() -> None:
     lake = args.lake.resolve()
     if not (lake / "warehouse.duckdb").exists():
         print(f"building a tiny lake in {lake} …", flush=True)
-        subprocess.run([sys.executable, "-c", BUILD, str(lake), KEY], env=_env(lake), check=True)
+        subprocess.run([sys.executable, "-c", BUILD, str(lake), KEY, str(HERE.parent / "tests")], env=_env(lake), check=True)
     load = os.getloadavg()[0]
     out = lake.parent / "exports-bench"
     runs = [_run(lake, out, "export") for _ in range(args.runs)]
@@ -127,7 +128,7 @@ def main() -> None:
     body = f"""
 ## Catalogue exports (`export_catalogue`: JSON, CSV ×2, XLSX, DCAT-AP Turtle + JSON-LD)
 
-Measured {now} on {os.cpu_count()} cores (CPython {platform.python_version()}), `bench/catalogue_export.py`; 1-min load average {load:.1f} when it started. Lake: `govlake.transform.fixture` tiny, built once; the exports read only the catalogue tables ({step_runs[0]["entries"]} entries, {step_runs[0]["items"]} 信息项, {step_runs[0]["triples"]} DCAT triples), which are the same at district scale, so the figure stands for the district. Each run is a fresh process running `export_catalogue` once; {args.runs} runs, the median shown (the step breakdown comes from {args.runs} further runs that repeat the steps warm).
+Measured {now} on {os.cpu_count()} cores (CPython {platform.python_version()}), `bench/catalogue_export.py`; 1-min load average {load:.1f} when it started. Lake: `tests/accepted_batches.py` tiny, built once; the exports read only the catalogue tables ({step_runs[0]["entries"]} entries, {step_runs[0]["items"]} 信息项, {step_runs[0]["triples"]} DCAT triples), which are the same at district scale, so the figure stands for the district. Each run is a fresh process running `export_catalogue` once; {args.runs} runs, the median shown (the step breakdown comes from {args.runs} further runs that repeat the steps warm).
 
 | | wall s | CPU s |
 |---|---:|---:|

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from accepted_batches import generate
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
@@ -67,7 +68,6 @@ def exported(tmp_path_factory):
     """A tiny lake, built and exported once for the module."""
     from govlake.settings import get_settings
     from govlake.transform import build
-    from govlake.transform.fixture import generate
 
     root = tmp_path_factory.mktemp("catexport") / "lake"
     with pytest.MonkeyPatch.context() as mp:
