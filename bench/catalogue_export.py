@@ -112,7 +112,11 @@ def main() -> None:
     lake = args.lake.resolve()
     if not (lake / "warehouse.duckdb").exists():
         print(f"building a tiny lake in {lake} …", flush=True)
-        subprocess.run([sys.executable, "-c", BUILD, str(lake), KEY, str(HERE.parent / "tests")], env=_env(lake), check=True)
+        subprocess.run(
+            [sys.executable, "-c", BUILD, str(lake), KEY, str(HERE.parent / "tests")],
+            env=_env(lake),
+            check=True,
+        )
     load = os.getloadavg()[0]
     out = lake.parent / "exports-bench"
     runs = [_run(lake, out, "export") for _ in range(args.runs)]
