@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import threading
 import unicodedata
 import urllib.error
@@ -406,6 +407,29 @@ def _get(url: str) -> tuple[int, str, bytes]:
             return response.status, response.url, response.read()
     except urllib.error.HTTPError as err:
         return err.code, url, b""
+
+
+def test_server_of_a_site_without_data_docs(lake, tmp_path) -> None:
+    copy = tmp_path / "site"
+    shutil.copytree(site(lake), copy)
+    info = json.loads((copy / "site.json").read_text(encoding="utf-8"))
+    (copy / "site.json").write_text(json.dumps(info | {"quality_docs": None}), encoding="utf-8")
+    server = make_server(copy, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = server.url.removesuffix("/index.html")
+        status, url, _ = _get(base + "/")
+        assert status == 200 and url == base + "/index.html"
+        assert _get(base + "/resources.html")[0] == 200
+        assert _get(base + "/site.json")[0] == 200
+        assert _get(base + "/../quality_docs/index.html")[0] == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    with pytest.raises(SiteError, match="no catalogue site"):
+        make_server(tmp_path / "nothing", port=0)
 
 
 def test_server_serves_the_site_and_data_docs_and_nothing_else(lake) -> None:

@@ -65,8 +65,8 @@ def make_server(site_dir: Path, port: int = 8000, host: str = "127.0.0.1") -> Th
     """An HTTP server for the site (``port`` 0 picks a free one); its ``url`` attribute is the
     site's home page. The caller runs ``serve_forever`` and closes it."""
     root, allowed = _mounts(Path(site_dir))
-    home = "/" + quote(Path(allowed[0]).relative_to(root).as_posix()).strip("/")
-    home = (home.rstrip("/") + "/index.html") if home != "/" else "/index.html"
+    where = allowed[0].relative_to(root).as_posix()
+    home = "/index.html" if where == "." else f"/{quote(where)}/index.html"
     handler = type("CatalogueHandler", (_Handler,), {"allowed": tuple(allowed), "home": home})
     server = ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
     bound_host, bound_port = server.server_address[:2]
