@@ -24,6 +24,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from govlake.catalogue.site.data import (
     BEIJING,
     FRESHNESS_EN,
@@ -72,6 +74,7 @@ def _environment() -> Any:
     env.filters["score"] = lambda v: "—" if v is None else f"{v:.1f}"
     env.filters["date"] = lambda v: "—" if v is None else v.isoformat()
     env.filters["cell"] = lambda v: "" if v is None else str(v)
+    env.filters["breakable"] = lambda v: Markup("_<wbr>").join(escape(v).split("_"))
     env.filters["share_en"] = lambda v: SHARE_EN.get(v, v)
     env.filters["open_en"] = lambda v: OPEN_EN.get(v, v)
     env.globals.update(
