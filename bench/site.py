@@ -158,7 +158,9 @@ quality package for the Data Docs' location, and the swap).
 
 The site's size follows the catalogue (entries, 信息项), not the data: at district scale only the
 previews read more, and they read at most 20 rows of tables that have no personal field.
-Catalogue target: models + exports + site < 5 s on top of the build.
+Catalogue target: models + exports + site < 5 s on top of the build: as its own process the site
+takes the *wall* column; called in a process that has already imported the stack (a DAG task
+after the build), about the *build* column.
 {("For scale: " + "; ".join(notes) + ".") if notes else ""}
 """
     print(write_section("site", body))
