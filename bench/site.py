@@ -1,6 +1,6 @@
 """Catalogue site benchmark: ``build_site`` on a built warehouse, tiny and district scale.
 
-Data: ``govlake.transform.fixture`` written into the accepted zone and built with dbt (the
+Data: ``tests/accepted_batches.py`` written into the accepted zone and built with dbt (the
 catalogue tables, and the tables the previews read, come from that build). Each site build
 runs in a fresh subprocess, as ``govlake catalog site`` would: the time includes imports
 (jinja2, duckdb, the quality package for the Data Docs' location). Writes its section of
@@ -74,9 +74,10 @@ def _prepare(scale: str, rebuild: bool) -> tuple[Path, float | None]:
     code = (
         "import datetime as dt, sys, time\n"
         "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(HERE.parent / 'tests')!r})  # accepted-zone test data\n"
+        "from accepted_batches import generate\n"
         "from govlake.register import load_register\n"
         "from govlake.transform import build\n"
-        "from govlake.transform.fixture import generate\n"
         f"generate(Path({str(lake)!r}), load_register(), scale={scale!r}, "
         f"batch_date=dt.date({DAY.year}, {DAY.month}, {DAY.day}), key={KEY.encode()!r})\n"
         "t = time.perf_counter()\n"
@@ -146,7 +147,7 @@ def main() -> None:
 
 Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores (CPython \
 {platform.python_version()}), `bench/site.py`; 1-min load average {load:.1f} when it started \
-(other work shared the machine). Data: `govlake.transform.fixture` built by dbt. Each site build \
+(other work shared the machine). Data: `tests/accepted_batches.py` built by dbt. Each site build \
 runs in a fresh process ({RUNS} runs, medians): *wall* is the whole process, *CPU* its user + \
 system time (less noisy than wall on a shared machine), *import* loading \
 `govlake.catalogue.site`, *build* the call (of which *read*: the catalogue tables and previews \

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from accepted_batches import generate as fixture
 
 from govlake.catalogue.site import PREVIEW_ROWS, SiteError, build_site, make_server
 from govlake.catalogue.site.lineage import Node, lineage_svg, neighbourhood
@@ -45,7 +46,6 @@ def lake(tmp_path_factory, register) -> Lake:
     from govlake.sample import GENERATED, generate
     from govlake.settings import get_settings
     from govlake.transform import build
-    from govlake.transform.fixture import generate as fixture
 
     root = tmp_path_factory.mktemp("site") / "lake"
     lake = Lake(root)
