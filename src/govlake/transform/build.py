@@ -341,7 +341,9 @@ def build(
                 result.seconds = time.perf_counter() - started
                 return result
             with _phase(result, "swap"):
-                _write_state(next_wh, files if not select else (before or {}), fingerprint)
+                # a selection rebuilt part of the project: keep what the rest was built from
+                kept = (before or {}, state[1] if state else "") if select else (files, fingerprint)
+                _write_state(next_wh, *kept)
                 os.replace(next_rs, restricted)
                 os.replace(next_wh, warehouse)
         finally:
