@@ -250,6 +250,12 @@ def test_values_follow_the_labels_and_link_to_the_population(onboarded) -> None:
         if r["principal"]:
             assert 2 <= len(r["principal"]) <= 4
     enrolment = _rows(register, files, defects, "school_enrolment")
+    roster = {clean(row[0]) for row in files["school"][2]} | {
+        d["clean_value"]
+        for d in defects
+        if (d["resource"], d["field"]) == ("school", "school_code")
+    }
+    assert {r["school_code"] for r in enrolment} <= roster  # the report names roster schools
     per_school = Counter(r["school_code"] for r in enrolment)
     assert 1 < max(per_school.values()) <= 36  # a panel: several months and grades per school
 

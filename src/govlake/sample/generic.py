@@ -13,7 +13,9 @@ A new department YAML needs no generator code. Each 信息项 takes the first ru
    digit, a date whose label says 出生 (or name says birth) from digits 7-14.
 4. **allowed** (closed list or ``vocab:<name>``): a value of the list.
 5. **format**: citizen_id / credit_code from the run's persons / legal entities (so rows join
-   base_person / base_legal_entity), new valid ones once those are used up or absent;
+   base_person / base_legal_entity), new valid ones once those are used up or absent; a
+   plain code named like another resource's only key field (``school_code`` in a monthly
+   report) from that roster's codes;
    street_code from ``vocab:street``; division_code a Beijing GB/T 2260 code; industry_code a
    ``vocab:industry_division`` code; period a month, quarter or year of the sample window;
    phone a mobile or 010 number.
@@ -38,7 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,11 +101,20 @@ class Links:
     def __init__(self, register: Register, generic: list[str]):
         authorities = register.authorities()
         self.copies: dict[str, tuple[str, str]] = {}  # base_attribute → (resource, field)
+        self.refs: dict[tuple[str, str], str] = {}  # (resource, field) → the resource it names
         wanted: dict[str, set[str]] = defaultdict(set)
         formats: set[FieldFormat] = set()
+        rosters = {  # single plain code keys: a field of that name elsewhere refers to them
+            r.key_fields[0].name: r.id
+            for r in register.resources.values()
+            if len(r.key_fields) == 1 and _plain(r.key_fields[0])
+        }
         for rid in generic:
             res = register.resource(rid)
             formats |= {f.format for f in res.fields if f.format in ID_FORMATS}
+            for f in res.fields:
+                if _plain(f) and rosters.get(f.name, rid) != rid:
+                    self.refs[(rid, f.name)] = rosters[f.name]
             ident = identity(res)
             for f in res.fields:
                 if ident is None or not f.base_attribute or f.authoritative:
@@ -125,11 +136,17 @@ class Links:
             if keyed:
                 best = max(keyed, key=lambda r: sum(f.authoritative for f in r.fields))
                 self.pool_of[fmt] = best.id
-        self.key: dict[str, str] = {}
-        for rid in sorted(set(wanted) | set(self.pool_of.values())):
-            ident = identity(register.resource(rid))
-            assert ident is not None
-            self.key[rid] = ident.name
+        self.key: dict[str, str] = {}  # the field each remembered resource is looked up by
+        for rid in sorted(set(wanted) | set(self.pool_of.values()) | set(self.refs.values())):
+            self.key[rid] = register.resource(rid).key_fields[0].name
+        self.deps: dict[str, set[str]] = {}  # what a generic resource draws from or copies
+        for rid in generic:
+            res = register.resource(rid)
+            uses = {self.pool_of[f.format] for f in res.fields if f.format in self.pool_of}
+            uses |= {self.refs[(rid, f.name)] for f in res.fields if (rid, f.name) in self.refs}
+            uses |= {self.copies[f.base_attribute][0] for f in res.fields
+                     if f.base_attribute in self.copies and not f.authoritative}  # fmt: skip
+            self.deps[rid] = uses - {rid}
         self.ids: dict[str, list[str]] = {rid: [] for rid in self.key}
         self.index: dict[str, dict[str, int]] = {rid: {} for rid in self.key}
         self.columns: dict[str, dict[str, Column]] = {
@@ -152,9 +169,11 @@ class Links:
             for name, column in cols.items():
                 column.append(rows.columns[name][i])
 
-    def pool(self, fmt: FieldFormat | None) -> list[str]:
-        rid = self.pool_of.get(fmt) if fmt else None
-        return self.ids[rid] if rid else []
+    def pool(self, rid: str, item: InfoItem) -> list[str]:
+        """Values field ``item`` of resource ``rid`` draws from: the run's persons or entities
+        for an identifier, the roster's codes for a field named like its key; [] if none."""
+        source = self.pool_of.get(item.format) if item.format else self.refs.get((rid, item.name))
+        return self.ids[source] if source else []
 
     def authority_values(self, attribute: str, keys: Column) -> tuple[Column, np.ndarray]:
         """The authority's value of ``attribute`` for each key; found: where it has one."""
@@ -165,16 +184,27 @@ class Links:
 
 
 def order(register: Register, generic: list[str], links: Links | None) -> list[str]:
-    """Generation order: identifier pools first, then authorities, so that what others copy
-    from is remembered before they need it."""
-    pools = set(links.pool_of.values()) if links else set()
+    """Generation order: a resource after the generic ones it draws from or copies (a cycle
+    is broken at the first resource), authorities first, then register order."""
     rank = {rid: i for i, rid in enumerate(register.resources)}
 
-    def key(rid: str) -> tuple[bool, bool, int]:
-        res = register.resource(rid)
-        return rid not in pools, not any(f.authoritative for f in res.fields), rank[rid]
+    def first(rid: str) -> tuple[bool, int]:
+        return not any(f.authoritative for f in register.resource(rid).fields), rank[rid]
 
-    return sorted(generic, key=key)
+    todo = sorted(generic, key=first)
+    deps = links.deps if links else {}
+    waiting, out = set(generic), []
+    while todo:
+        ready = next((rid for rid in todo if not deps.get(rid, set()) & waiting), todo[0])
+        todo.remove(ready)
+        waiting.discard(ready)
+        out.append(ready)
+    return out
+
+
+def _plain(item: InfoItem) -> bool:
+    """A free-text code: no format, no list, a string."""
+    return item.format is None and item.type is FieldType.string and not item.allowed
 
 
 # --------------------------------------------------------------------------- value sources
@@ -234,10 +264,12 @@ def _sentences(seed: int) -> np.ndarray:
 
 
 def _periods(window: list[tuple[int, int]]) -> list[str]:
+    """The window's months, and its complete quarters and years."""
     months = [f"{y}-{m:02d}" for y, m in window]
-    quarters = sorted({f"{y}Q{(m - 1) // 3 + 1}" for y, m in window})
-    years = sorted({str(y) for y, _ in window})
-    return months + quarters + years
+    per_quarter = Counter((y, (m - 1) // 3 + 1) for y, m in window)
+    per_year = Counter(y for y, _ in window)
+    quarters = [f"{y}Q{q}" for (y, q), n in sorted(per_quarter.items()) if n == 3]
+    return months + quarters + [str(y) for y, n in sorted(per_year.items()) if n == 12]
 
 
 @dataclass(frozen=True)
@@ -273,6 +305,12 @@ COMPANY_STEMS = ("", "单位", "机构", "企业", "公司", "法人", "纳税�
 
 
 # --------------------------------------------------------------------------- one resource
+def _initials(resource_id: str) -> str:
+    """Prefix of a resource's codes: initials of its id (school_enrolment → SE, school → SC)."""
+    letters = "".join(p[0] for p in resource_id.split("_")).upper()
+    return letters if len(letters) > 1 else resource_id[:2].upper()
+
+
 class GenericResource:
     """Rows of one resource, chunk by chunk; only the key enumeration's position is kept."""
 
@@ -296,8 +334,9 @@ class GenericResource:
         self.industries = list(register.vocab.get("industry_division") or "ABCDEFGHIJKLMNOPQRST")
         words = [w for ws in INDUSTRY_WORDS.values() for w in ws]
         self.industry_words = np.array(sorted(set(words)), dtype=object)
-        ids = "".join(p[0] for p in resource.id.split("_")).upper()
-        self.prefix = ids if len(ids) > 1 else resource.id[:2].upper()
+        same = [r for r in register.resources if _initials(r) == _initials(resource.id)]
+        number = same.index(resource.id)  # resources with the same initials: SC, SC2, …
+        self.prefix = _initials(resource.id) + (str(number + 1) if number else "")
         self.chunks = 0
         self.salt = _salt(seed, resource.id)
         self._plan()
@@ -308,7 +347,7 @@ class GenericResource:
         if allowed:
             return self._listed(allowed)
         if f.format in ID_FORMATS:
-            return Domain(None, lambda e: self._identities(f.format, e))
+            return Domain(None, lambda e: self._identities(f, e))
         if f.format is FieldFormat.street_code:
             return self._listed(self.streets)
         if f.format is FieldFormat.division_code:
@@ -347,7 +386,7 @@ class GenericResource:
                 return [f"{x / 100:.2f}" for x in v] if cents == 100 else [str(x) for x in v]
 
             return Domain(size, number)
-        return Domain(None, lambda e: [f"{self.prefix}{x + 1:08d}" for x in e.tolist()])
+        return Domain(None, lambda e: self._identities(f, e))
 
     def _listed(self, values: list[str]) -> Domain:
         arr = np.array(values, dtype=object)
@@ -418,19 +457,22 @@ class GenericResource:
             out[f.name] = self._value(f, n, rng, out)
         return out, entity
 
-    def _identities(self, fmt: FieldFormat | None, e: np.ndarray) -> Column:
-        """Distinct identifiers for distinct entity numbers: the run's first, then new ones."""
-        pool = self.links.pool(fmt) if self.links else []
+    def _identities(self, f: InfoItem, e: np.ndarray) -> Column:
+        """Distinct values for distinct entity numbers: the run's (persons, entities, a
+        roster's codes) first, then new ones (codes: this resource's prefix, never a roster's)."""
+        pool = self.links.pool(self.res.id, f) if self.links else []
         p = len(pool)
         a, b = _golden(max(p, 1)), self.salt % max(p, 1)
         out: Column = []
         for x in e.tolist():
             if x < p:
                 out.append(pool[(a * x + b) % p])
-            elif fmt is FieldFormat.citizen_id:
+            elif f.format is FieldFormat.citizen_id:
                 out.append(fresh_citizen_id(self.slot * SLOT + x - p, self.batch_date))
-            else:
+            elif f.format is FieldFormat.credit_code:
                 out.append(fresh_credit_code(self.slot * SLOT + x - p))
+            else:
+                out.append(f"{self.prefix}{x - p + 1:08d}")
         return out
 
     # ------------------------------------------------------------------ other fields
@@ -443,10 +485,10 @@ class GenericResource:
         allowed = self.register.allowed_values(f)
         if allowed:
             return pick(rng, np.array(allowed, dtype=object), n).tolist()
+        pool = self.links.pool(self.res.id, f) if self.links else []
+        if pool:
+            return [pool[i] for i in rng.integers(len(pool), size=n).tolist()]
         if f.format in ID_FORMATS:
-            pool = self.links.pool(f.format) if self.links else []
-            if pool:
-                return [pool[i] for i in rng.integers(len(pool), size=n).tolist()]
             k = rng.integers(0, SLOT, size=n).tolist()
             if f.format is FieldFormat.citizen_id:
                 return [fresh_citizen_id(x, self.batch_date) for x in k]
