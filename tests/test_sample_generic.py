@@ -395,14 +395,14 @@ def test_generic_rows_stream_in_chunks_and_repeat_for_a_seed(tmp_path) -> None:
 
 @pytest.mark.unit
 def test_new_identifiers_are_distinct_and_valid() -> None:
-    from govlake.sample.generic import fresh_citizen_id, fresh_credit_code
+    from govlake.sample.generic import fresh_citizen_ids, fresh_credit_codes
 
-    ids = [fresh_citizen_id(k, DAY) for k in range(3000)]
+    ids = fresh_citizen_ids(list(range(3000)), DAY)
     assert len(set(ids)) == len(ids)
     assert all(citizen_id_problem(i, today=DAY) is None for i in ids)
     years = {citizen_id_birth_date(i).year for i in ids}
     assert min(years) <= DAY.year - 70 and max(years) >= DAY.year - 25  # spread over ages
-    codes = [fresh_credit_code(k) for k in range(3000)]
+    codes = fresh_credit_codes(list(range(3000)))
     assert len(set(codes)) == len(codes)
     assert all(credit_code_problem(c) is None for c in codes)
 
