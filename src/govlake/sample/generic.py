@@ -2,27 +2,28 @@
 
 A new department YAML needs no generator code. Each 信息项 takes the first rule that applies:
 
-1. **Key fields** are unique by construction. A key field without a finite domain (a code,
-   an ID, a phone) numbers the entities; finite key fields (code lists, months, dates, bounded
-   integers) enumerate combinations per entity, like a panel: each entity gets up to
-   ``PANEL`` consecutive combinations (e.g. monthly reports). Keys that are all finite are a
-   permutation of their combinations (rows capped at their count).
+1. **Key fields** are unique by construction. A key field without a finite domain (an ID, a
+   phone, a plain code: the resource's initials and a number, ``SC00000001``) numbers the
+   entities; finite key fields (code lists, months, dates, bounded integers) enumerate
+   combinations per entity, like a panel: each entity gets up to ``PANEL`` consecutive
+   combinations (e.g. monthly reports). Keys that are all finite are a permutation of their
+   combinations (rows capped at their count).
 2. **base_attribute, not authoritative**: the authority's value for the row's entity when
    the authority's rows of this run hold it (一数一源: no disagreement the record lacks).
 3. **From the row's citizen ID** (GB 11643): 性别 (label 性别 or ``vocab:sex``) from the 17th
    digit, a date whose label says 出生 (or name says birth) from digits 7-14.
 4. **allowed** (closed list or ``vocab:<name>``): a value of the list.
 5. **format**: citizen_id / credit_code from the run's persons / legal entities (so rows join
-   base_person / base_legal_entity), new valid ones once those are used up or absent; a
-   plain code named like another resource's only key field (``school_code`` in a monthly
-   report) from that roster's codes;
+   base_person / base_legal_entity), new valid ones once those are used up or absent;
    street_code from ``vocab:street``; division_code a Beijing GB/T 2260 code; industry_code a
-   ``vocab:industry_division`` code; period a month, quarter or year of the sample window;
-   phone a mobile or 010 number.
+   ``vocab:industry_division`` code; period a month, complete quarter or complete year of the
+   sample window; phone a mobile number.
 6. **type**: integer / decimal within min..max, skewed to the low end like counts and amounts
    (0..1000 when unbounded); date in the 20 years before the batch date; month of the sample
    window; boolean 是/否.
 7. **string, by label first, then the English name**:
+   a code named like another resource's only key field (``school_code`` in a monthly report)
+   takes that roster's codes, so the report joins the roster (keys too, before new codes);
    person name (Faker zh_CN) if the label has 姓名 or ends with 人 (法定代表人, 负责人, 联系人),
    or the name ends with ``person_name``, or a personal field's name ends with ``_name``;
    address if the label has 地址, 住址, 住所 or 地点 (in the row's 街道 when it has one);
@@ -448,13 +449,12 @@ class GenericResource:
         span = self.per - self.least + 1
         return self.least + (e * 40_503 + self.salt) % span
 
-    def _keys(self, n: int, rng: np.random.Generator) -> tuple[dict[str, Column], np.ndarray]:
-        """The next ``n`` rows' key values, and each row's entity number (-1: none)."""
+    def _keys(self, n: int, rng: np.random.Generator) -> dict[str, Column]:
+        """The next ``n`` rows' key values."""
         out: dict[str, Column] = {}
         if self.lead is None:
             i = np.arange(self.made, self.made + n, dtype=np.int64)
             combo = (_coprime(self.combos) * i + self.salt) % self.combos
-            entity = np.full(n, -1, dtype=np.int64)
         else:
             first = self.entity + np.arange(n + 1, dtype=np.int64)
             counts = self._count(first)
@@ -481,7 +481,7 @@ class GenericResource:
             out[f.name] = self.domains[f.name].value(digit)
         for f in self.drawn:
             out[f.name] = self._value(f, n, rng, out)
-        return out, entity
+        return out
 
     def _identities(self, f: InfoItem, e: np.ndarray) -> Column:
         """Distinct values for distinct entity numbers: the run's (persons, entities, a
@@ -613,7 +613,7 @@ class GenericResource:
             n = max(0, min(n, cap - self.made))
         rng = np.random.default_rng([self.seed, 601, self.salt, self.chunks])
         self.chunks += 1
-        row, _entity = self._keys(n, rng)
+        row = self._keys(n, rng)
         fields = self.res.fields
         ids_first = sorted(
             (f for f in fields if f.name not in row), key=lambda f: f.format not in ID_FORMATS
