@@ -65,6 +65,7 @@ def main() -> None:
     from govlake.sample.scales import SCALES
 
     resources = len(load_register().resources)
+    load = os.getloadavg()[0]
     lines = [
         "## Sample generator (`govlake sample`)",
         "",
@@ -74,7 +75,8 @@ def main() -> None:
         "(250k persons per chunk). The generic run makes every resource from its register entry "
         f"({SCALES['district'].generic_rows:,} rows each, fewer where the key has fewer "
         "combinations), as a newly onboarded resource is made. CPU s is user + system time "
-        "(the machine is shared: wall time varies with its load, CPU time much less).",
+        f"(the machine is shared: load average {load:.1f} at the start; wall time varies with "
+        "the load, CPU time much less).",
         "",
         "| run | rows written (all files) | s | CPU s | peak RSS MB |",
         "|---|---:|---:|---:|---:|",

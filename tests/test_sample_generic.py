@@ -361,6 +361,42 @@ def test_a_register_without_some_departments(tmp_path) -> None:
 
 
 @pytest.mark.unit
+def test_a_field_added_to_a_bespoke_resource_is_generated(tmp_path) -> None:
+    """The police extract gains a field its bespoke generator does not know: the generic
+    rules fill it, every other value stays the bespoke one."""
+    import re
+
+    from govlake.register import load_register
+    from govlake.sample import generate
+
+    catalog = write_catalog(tmp_path / "catalog", education=False)
+    police = catalog / "departments" / "police.yml"
+    anchor = "      - {name: person_name, label: 姓名,"
+    line = (
+        "      - {name: phone, label: 联系电话, format: phone, sensitivity: personal, "
+        "description: 本人联系电话}\n"
+    )
+    text = police.read_text(encoding="utf-8")
+    assert text.count(anchor) == 1
+    police.write_text(text.replace(anchor, line + anchor), encoding="utf-8")
+    register = load_register(catalog)
+    res = register.resource("registered_person")
+    result = generate(tmp_path / "lake", scale="tiny", seed=11, batch_date=DAY, register=register)
+    truth = json.loads(result.truth_path.read_text(encoding="utf-8"))
+    assert truth["generic_resources"] == [] and truth["persons"] == TINY.persons
+    files = {}
+    for rid, r in register.resources.items():
+        [path] = result.files_of(rid)
+        files[rid] = (path, *read_back(path, r))
+    defects = pq.read_table(result.defects_path).to_pylist()
+    assert set(check_clean_cells(register, files, defects, DAY)) == set(register.resources)
+    at = [f.name for f in res.fields].index("phone")
+    phones = [row[at] for row in files["registered_person"][2] if row[at] is not None]
+    assert len(phones) >= 0.85 * len(files["registered_person"][2])
+    assert all(re.fullmatch(r"1[3-9]\d{9}", clean(p)) for p in phones)
+
+
+@pytest.mark.unit
 def test_generic_rows_stream_in_chunks_and_repeat_for_a_seed(tmp_path) -> None:
     """Small chunks: keys stay unique across chunks, row counts do not change; the same seed
     gives the same bytes."""

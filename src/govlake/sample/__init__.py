@@ -25,7 +25,7 @@ from govlake.register import Register
 from govlake.sample import places, stats
 from govlake.sample.defects import FATAL, inject
 from govlake.sample.entities import EntityFactory
-from govlake.sample.generic import GenericResource, Links, order
+from govlake.sample.generic import Context, GenericResource, Links, order
 from govlake.sample.people import PersonFactory, police_rows
 from govlake.sample.pools import get_pools
 from govlake.sample.record import DEFECT_SCHEMA, DISAGREEMENT_SCHEMA, Sink, Truth, age_band
@@ -116,10 +116,11 @@ class _Run:
         truth: Truth,
         writer: Callable[..., ResourceWriter] = ResourceWriter,
         bespoke: frozenset[str] = GENERATED,
-        links: Links | None = None,
+        generic: Context | None = None,
     ):
         self.register, self.seed, self.rate, self.progress = register, seed, rate, progress
-        self.bespoke_ids, self.links = bespoke, links
+        self.bespoke_ids, self.generic = bespoke, generic
+        self.links = generic.links if generic else None
         self.authority = {a: rid for a, (rid, _) in register.authorities().items()}
         self.record_dir = lake_root / "_sample" / str(batch_date)
         self.record_dir.mkdir(parents=True, exist_ok=True)
@@ -166,8 +167,13 @@ class _Run:
         return fatal
 
     def bespoke(self, rid: str, rows: Rows) -> np.ndarray | None:
-        """``emit`` a bespoke generator's rows; None if this run leaves the resource out."""
-        return self.emit(rid, rows) if rid in self.bespoke_ids else None
+        """``emit`` a bespoke generator's rows (with any field the register added since filled
+        by the generic rules); None if this run leaves the resource out."""
+        if rid not in self.bespoke_ids:
+            return None
+        if self.generic is not None:
+            rows = self.generic.complete(self.register.resource(rid), rows)
+        return self.emit(rid, rows)
 
     def record(self, dis: Disagreements) -> None:
         """Record the disagreements whose resource and authority both come out of this run."""
@@ -241,16 +247,14 @@ def generate(
         generic_resources=sorted(generic),
     )
     links = Links(register, generic) if generic else None
+    ctx = Context(register, seed, batch_date, size.months, pools, links)
     run = _Run(
-        lake_root, register, seed, defect_rate, batch_date, progress, truth, writer, active, links
+        lake_root, register, seed, defect_rate, batch_date, progress, truth, writer, active, ctx
     )
     try:
         _generate(run, size.persons, size.entities, size.months, chunk, seed, batch_date, pools)
         for slot, rid in enumerate(order(register, generic, links)):
-            maker = GenericResource(
-                register.resource(rid), register, seed=seed, batch_date=batch_date,
-                months=size.months, pools=pools, links=links, slot=slot,
-            )  # fmt: skip
+            maker = GenericResource(register.resource(rid), ctx, slot)
             for rows in maker.rows(size.generic_rows, chunk):
                 run.emit(rid, rows)
         files = run.close()

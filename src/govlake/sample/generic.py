@@ -33,7 +33,9 @@ A new department YAML needs no generator code. Each 信息项 takes the first ru
    otherwise a Faker zh_CN sentence.
 
 Nullable non-key fields are empty in ``NULL_SHARE`` of rows. Rows then go through the same
-``_Run.emit`` as bespoke ones: defects injected and recorded the same way.
+``_Run.emit`` as bespoke ones: defects injected and recorded the same way. A field the
+register adds to a resource that has a bespoke generator is filled by the same rules
+(``Context.complete``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import math
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -338,24 +340,37 @@ def _initials(resource_id: str) -> str:
     return letters if len(letters) > 1 else resource_id[:2].upper()
 
 
+@dataclass
+class Context:
+    """What generic rows depend on besides their resource: one per run."""
+
+    register: Register
+    seed: int
+    batch_date: dt.date
+    months: int  # the sample window (months, quarters and years before the batch month)
+    pools: Pools
+    links: Links | None
+    completers: dict[str, GenericResource] = field(default_factory=dict)
+
+    def complete(self, resource: Resource, rows: Rows) -> Rows:
+        """Bespoke rows with the fields their generator does not know (a field the register
+        added later) filled by the generic rules; rows that have every field as they are."""
+        if all(f.name in rows.columns for f in resource.fields):
+            return rows
+        if resource.id not in self.completers:
+            slot = len(self.register.resources) + list(self.register.resources).index(resource.id)
+            self.completers[resource.id] = GenericResource(resource, self, slot)
+        return self.completers[resource.id].fill(rows)
+
+
 class GenericResource:
     """Rows of one resource, chunk by chunk; only the key enumeration's position is kept."""
 
-    def __init__(
-        self,
-        resource: Resource,
-        register: Register,
-        *,
-        seed: int,
-        batch_date: dt.date,
-        months: int,
-        pools: Pools,
-        links: Links | None,
-        slot: int,
-    ):
-        self.res, self.register, self.seed = resource, register, seed
-        self.batch_date, self.pools, self.links, self.slot = batch_date, pools, links, slot
-        self.window = months_before(batch_date, months)
+    def __init__(self, resource: Resource, ctx: Context, slot: int):
+        register = ctx.register
+        self.res, self.register, self.seed, self.slot = resource, register, ctx.seed, slot
+        self.batch_date, self.pools, self.links = ctx.batch_date, ctx.pools, ctx.links
+        self.window = months_before(ctx.batch_date, ctx.months)
         self.streets = list(register.vocab.get("street") or STREETS)
         self.street_names = dict(register.vocab.get("street") or {})
         self.industries = list(register.vocab.get("industry_division") or "ABCDEFGHIJKLMNOPQRST")
@@ -365,7 +380,7 @@ class GenericResource:
         number = same.index(resource.id)  # resources with the same initials: SC, SC2, …
         self.prefix = _initials(resource.id) + (str(number + 1) if number else "")
         self.chunks = 0
-        self.salt = _salt(seed, resource.id)
+        self.salt = _salt(ctx.seed, resource.id)
         self._plan()
 
     # ------------------------------------------------------------------ keys
@@ -627,12 +642,7 @@ class GenericResource:
         for f in later:
             row[f.name] = self._addresses(n, rng, row)
         self._copy_authoritative(row)
-        for f in fields:
-            if f.nullable and not f.key:
-                empty = np.flatnonzero(rng.random(n) < NULL_SHARE).tolist()
-                column = row[f.name]
-                for i in empty:
-                    column[i] = None
+        self._empty_some(fields, row, n, rng)
         return Rows({f.name: row[f.name] for f in fields})
 
     def _is_address(self, f: InfoItem) -> bool:
@@ -650,6 +660,30 @@ class GenericResource:
                 column = row[f.name]
                 for i in np.flatnonzero(found).tolist():
                     column[i] = values[i]
+
+    def fill(self, rows: Rows) -> Rows:
+        """``rows`` with the fields they lack generated (no base attribute is copied: the
+        bespoke fields stay exactly as their generator made them, disagreements included)."""
+        n = len(rows)
+        rng = np.random.default_rng([self.seed, 602, self.salt, self.chunks])
+        self.chunks += 1
+        row = dict(rows.columns)
+        new = [f for f in self.res.fields if f.name not in row]
+        for f in sorted(new, key=self._is_address):  # addresses after the row's 街道
+            address = self._is_address(f)
+            row[f.name] = self._addresses(n, rng, row) if address else self._value(f, n, rng, row)
+        self._empty_some(new, row, n, rng)
+        return Rows(row, rows.protected, rows.entity)
+
+    def _empty_some(
+        self, fields: list[InfoItem], row: dict[str, Column], n: int, rng: np.random.Generator
+    ) -> None:
+        """Nullable non-key fields empty in ``NULL_SHARE`` of rows."""
+        for f in fields:
+            if f.nullable and not f.key:
+                column = row[f.name]
+                for i in np.flatnonzero(rng.random(n) < NULL_SHARE).tolist():
+                    column[i] = None
 
     def rows(self, total: int, chunk: int) -> Iterator[Rows]:
         """``total`` rows (fewer if the key allows fewer) in chunks of ``chunk``; at least one
