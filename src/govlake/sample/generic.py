@@ -140,7 +140,11 @@ class Links:
                 best = max(keyed, key=lambda r: sum(f.authoritative for f in r.fields))
                 self.pool_of[fmt] = best.id
         self.key: dict[str, str] = {}  # the field each remembered resource is looked up by
-        for rid in sorted(set(wanted) | set(self.pool_of.values()) | set(self.refs.values())):
+        for rid in sorted(set(wanted) | set(self.pool_of.values())):
+            ident = identity(register.resource(rid))
+            assert ident is not None
+            self.key[rid] = ident.name
+        for rid in sorted(set(self.refs.values())):  # rosters: their only key
             self.key[rid] = register.resource(rid).key_fields[0].name
         self.deps: dict[str, set[str]] = {}  # what a generic resource draws from or copies
         for rid in generic:
