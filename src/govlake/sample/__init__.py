@@ -4,6 +4,10 @@
 headers the register declares, with realistic cross-department disagreements and delivery
 defects, and records both (``_sample/<date>/``) so tests can check every stage exactly.
 Persons and entities are generated in chunks, so the city scale runs in bounded memory.
+
+The linked population and entity universe have bespoke generators (``GENERATED``); every
+other resource is generated from its register entry alone (``sample.generic``), so a new
+department YAML needs no code here.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from govlake.register import Register
 from govlake.sample import places, stats
 from govlake.sample.defects import FATAL, inject
 from govlake.sample.entities import EntityFactory
+from govlake.sample.generic import Context, GenericResource, Links, order
 from govlake.sample.people import PersonFactory, police_rows
 from govlake.sample.pools import get_pools
 from govlake.sample.record import DEFECT_SCHEMA, DISAGREEMENT_SCHEMA, Sink, Truth, age_band
@@ -48,6 +53,26 @@ GENERATED = frozenset(
         "scenic_spot",
         "hotel",
         "tourism_monthly",
+    }
+)
+# the bespoke resources fed by the entity and the person generators (skipped when none is wanted)
+ENTITY_FED = frozenset(
+    {
+        "enterprise_registration",
+        "tax_registration",
+        "statistical_unit",
+        "hotel",
+        "investment_project",
+        "social_insurance_enrolment",
+    }
+)
+PERSON_FED = frozenset(
+    {
+        "registered_person",
+        "household",
+        "social_insurance_enrolment",
+        "elderly_care_benefit",
+        "disability_benefit",
     }
 )
 
@@ -90,8 +115,13 @@ class _Run:
         progress: Callable[[str, int], None] | None,
         truth: Truth,
         writer: Callable[..., ResourceWriter] = ResourceWriter,
+        bespoke: frozenset[str] = GENERATED,
+        generic: Context | None = None,
     ):
         self.register, self.seed, self.rate, self.progress = register, seed, rate, progress
+        self.bespoke_ids, self.generic = bespoke, generic
+        self.links = generic.links if generic else None
+        self.authority = {a: rid for a, (rid, _) in register.authorities().items()}
         self.record_dir = lake_root / "_sample" / str(batch_date)
         self.record_dir.mkdir(parents=True, exist_ok=True)
         self.scratch = self.record_dir / ".scratch"
@@ -114,6 +144,8 @@ class _Run:
         rng = np.random.default_rng([self.seed, 301, zlib.crc32(rid.encode()), self.batches[rid]])
         self.batches[rid] += 1
         resource = self.register.resource(rid)
+        if self.links is not None:
+            self.links.capture(rid, rows)
         columns, defects = inject(resource, rows, quota, rng)
         writer = self.writers[rid]
         start = writer.append(columns)
@@ -134,8 +166,20 @@ class _Run:
             self.progress(rid, writer.rows)
         return fatal
 
+    def bespoke(self, rid: str, rows: Rows) -> np.ndarray | None:
+        """``emit`` a bespoke generator's rows (with any field the register added since filled
+        by the generic rules); None if this run leaves the resource out."""
+        if rid not in self.bespoke_ids:
+            return None
+        if self.generic is not None:
+            rows = self.generic.complete(self.register.resource(rid), rows)
+        return self.emit(rid, rows)
+
     def record(self, dis: Disagreements) -> None:
+        """Record the disagreements whose resource and authority both come out of this run."""
         for row in dis.rows:
+            if {row[2], self.authority.get(row[0])} - self.bespoke_ids:
+                continue
             self.dis_sink.add(row)
             self.truth.disagreements[f"{row[0]}/{row[2]}"] += 1
         dis.rows.clear()
@@ -166,6 +210,7 @@ def generate(
     progress: Callable[[str, int], None] | None = None,
     chunk_size: int | None = None,
     writer: Callable[..., ResourceWriter] = ResourceWriter,
+    bespoke: Collection[str] | None = None,
 ) -> SampleResult:
     """Write one batch of every register resource into ``lake_root/landing`` and its record.
 
@@ -173,14 +218,18 @@ def generate(
     ``chunk_size`` bounds how many persons/entities are in memory at once. ``writer`` makes
     the files (``ResourceWriter``'s constructor and methods); the city-scale build benchmark
     passes one that writes the accepted zone directly, skipping delivery formats.
+    ``bespoke``: the resources made by their bespoke generator (default: all of ``GENERATED``
+    in the register); every other resource is generated from its register entry.
     """
     if register is None:
         from govlake.register import load_register
 
         register = load_register()
-    missing = set(register.resources) - GENERATED
-    if missing:
-        raise ValueError(f"the sample generator does not know resources {sorted(missing)}")
+    unknown = set(bespoke or ()) - GENERATED
+    if unknown:
+        raise ValueError(f"no bespoke generator for {sorted(unknown)}; known: {sorted(GENERATED)}")
+    active = frozenset(GENERATED if bespoke is None else bespoke) & set(register.resources)
+    generic = [rid for rid in register.resources if rid not in active]
     if not 0 <= defect_rate < 0.5:
         raise ValueError(f"defect_rate {defect_rate} must be in [0, 0.5)")
     size = get_scale(scale)
@@ -195,10 +244,19 @@ def generate(
         batch_date=str(batch_date),
         defect_rate=defect_rate,
         chunk_size=chunk,
+        generic_resources=sorted(generic),
     )
-    run = _Run(lake_root, register, seed, defect_rate, batch_date, progress, truth, writer)
+    links = Links(register, generic) if generic else None
+    ctx = Context(register, seed, batch_date, size.months, pools, links)
+    run = _Run(
+        lake_root, register, seed, defect_rate, batch_date, progress, truth, writer, active, ctx
+    )
     try:
         _generate(run, size.persons, size.entities, size.months, chunk, seed, batch_date, pools)
+        for slot, rid in enumerate(order(register, generic, links)):
+            maker = GenericResource(register.resource(rid), ctx, slot)
+            for rows in maker.rows(size.generic_rows, chunk):
+                run.emit(rid, rows)
         files = run.close()
     except BaseException:
         run.abort()
@@ -230,11 +288,12 @@ def _generate(
     batch_date: dt.date,
     pools,
 ) -> None:
+    """The bespoke generators; each emits only the resources this run makes bespoke."""
     truth = run.truth
     dis = Disagreements()
     # ------------------------------------------------------------------ 法人 (legal entities)
     entities = EntityFactory(seed, batch_date, pools)
-    for lo in range(0, n_entities, chunk):
+    for lo in range(0, n_entities if run.bespoke_ids & ENTITY_FED else 0, chunk):
         n = min(chunk, n_entities - lo)
         er = entities.chunk(n, dis)
         valid = {}
@@ -243,66 +302,76 @@ def _generate(
             ("tax_registration", er.tax),
             ("statistical_unit", er.stats),
         ):
-            fatal = run.emit(rid, rows)
+            fatal = run.bespoke(rid, rows)
+            if fatal is None:
+                continue
             ok = np.zeros(n, dtype=bool)
             ok[rows.entity[~fatal]] = True
             valid[rid] = ok
             truth.counts[f"entities_valid_{run.register.resource(rid).department}"] += int(ok.sum())
-        truth.counts["entities_valid_any"] += int(np.logical_or.reduce(list(valid.values())).sum())
+        if valid:
+            any_valid = np.logical_or.reduce(list(valid.values()))
+            truth.counts["entities_valid_any"] += int(any_valid.sum())
         truth.counts["entities"] += n
         run.record(dis)
 
     # ------------------------------------------------------------------ 人口 (persons)
     people = PersonFactory(seed, batch_date, pools)
     employers = entities.pool.employers()
-    for c, lo in enumerate(range(0, n_persons, chunk)):
+    for c, lo in enumerate(range(0, n_persons if run.bespoke_ids & PERSON_FED else 0, chunk)):
         n = min(chunk, n_persons - lo)
         p, hh = people.chunk(n)
         rng = np.random.default_rng([seed, 401, c])
         persons, households = police_rows(p, hh)
         elderly, disability, carries = civil_rows(rng, p, pools, batch_date, dis)
         hrss = hrss_rows(rng, p, employers, batch_date)
-        fatal_p = run.emit("registered_person", Rows(persons, carries, np.arange(n)))
-        fatal_h = run.emit("household", Rows(households))
-        valid_any = ~fatal_p
+        fatal_p = run.bespoke("registered_person", Rows(persons, carries, np.arange(n)))
+        fatal_h = run.bespoke("household", Rows(households))
+        valid_any = np.zeros(n, dtype=bool) if fatal_p is None else ~fatal_p
         for rid, rows in (
             ("social_insurance_enrolment", hrss),
             ("elderly_care_benefit", elderly),
             ("disability_benefit", disability),
         ):
-            fatal = run.emit(rid, rows)
+            fatal = run.bespoke(rid, rows)
+            if fatal is None:
+                continue
             ok = np.zeros(n, dtype=bool)
             ok[rows.entity[~fatal]] = True
             valid_any |= ok
         run.record(dis)
-        ok = ~fatal_p
         truth.counts["persons"] += n
         truth.counts["households"] += len(hh.hid)
-        truth.counts["persons_valid_police"] += int(ok.sum())
         truth.counts["persons_valid_any"] += int(valid_any.sum())
-        truth.counts["households_valid"] += int((~fatal_h).sum())
         truth.counts["persons_80_plus"] += int((p.age >= 80).sum())
-        keys = zip(
-            p.street[ok].tolist(), p.sex[ok].tolist(), age_band(p.age[ok]).tolist(), strict=True
-        )
-        truth.population.update(keys)
+        if fatal_h is not None:
+            truth.counts["households_valid"] += int((~fatal_h).sum())
+        if fatal_p is not None:
+            ok = ~fatal_p
+            truth.counts["persons_valid_police"] += int(ok.sum())
+            keys = zip(
+                p.street[ok].tolist(), p.sex[ok].tolist(), age_band(p.age[ok]).tolist(), strict=True
+            )
+            truth.population.update(keys)
 
     # ------------------------------------------------------------------ facilities and series
+    want = run.bespoke_ids
     rng = np.random.default_rng([seed, 501])
-    med, insts = places.medical_institutions(rng, max(15, n_persons // 2400), seed, pools)
-    run.emit("medical_institution", med)
-    run.emit(
-        "medical_service_volume", stats.medical_service_volumes(rng, insts, batch_date, months)
-    )
-    spots = places.scenic_spots(rng, max(9, min(60, n_persons // 40_000)), pools)
-    run.emit("scenic_spot", spots)
-    run.emit("tourism_monthly", stats.tourism_monthly(rng, spots, batch_date, months))
-    run.emit("hotel", places.hotels(rng, entities.pool))
-    run.emit(
-        "investment_project",
-        places.investment_projects(
-            rng, max(20, n_entities // 15), entities.pool, batch_date, pools
-        ),
-    )
-    names = run.register.vocab.get("indicator", {})
-    run.emit("economic_indicator", stats.economic_indicators(rng, names, batch_date, months))
+    if want & {"medical_institution", "medical_service_volume"}:
+        med, insts = places.medical_institutions(rng, max(15, n_persons // 2400), seed, pools)
+        run.bespoke("medical_institution", med)
+        volumes = stats.medical_service_volumes(rng, insts, batch_date, months)
+        run.bespoke("medical_service_volume", volumes)
+    if want & {"scenic_spot", "tourism_monthly"}:
+        spots = places.scenic_spots(rng, max(9, min(60, n_persons // 40_000)), pools)
+        run.bespoke("scenic_spot", spots)
+        run.bespoke("tourism_monthly", stats.tourism_monthly(rng, spots, batch_date, months))
+    if "hotel" in want:
+        run.bespoke("hotel", places.hotels(rng, entities.pool))
+    if "investment_project" in want:
+        count = max(20, n_entities // 15)
+        projects = places.investment_projects(rng, count, entities.pool, batch_date, pools)
+        run.bespoke("investment_project", projects)
+    if "economic_indicator" in want:
+        names = run.register.vocab.get("indicator", {})
+        run.bespoke("economic_indicator", stats.economic_indicators(rng, names, batch_date, months))
