@@ -214,6 +214,13 @@ def test_duplicate_resource_code(catalog_copy: Path) -> None:
         load_register(catalog_copy)
 
 
+def test_two_departments_with_one_code(catalog_copy: Path) -> None:
+    _edit(catalog_copy, "tax", lambda d: d.update(code="111101070000120108"))
+    with pytest.raises(RegisterError, match=r"tax\.yml: department code 111101070000120108 "
+                       r"already used in .*police\.yml"):  # fmt: skip
+        load_register(catalog_copy)
+
+
 def test_related_code_must_exist(catalog_copy: Path) -> None:
     _edit(catalog_copy, "tourism", lambda d: d["resources"][2].update(related=["309999999/000001"]))
     with pytest.raises(RegisterError, match="related code 309999999/000001 is not in the register"):

@@ -152,7 +152,7 @@ def write_catalog(
         if path.stem in without or (only is not None and path.stem not in only):
             path.unlink()
     if education:
-        code = make_credit_code("11", "110107", "000012600")
+        code = make_credit_code("11", "110107", "000012900")
         text = EDUCATION.format(code=code)
         (target / "departments" / "education.yml").write_text(text, encoding="utf-8")
         with open(target / "vocab.yml", "a", encoding="utf-8") as fh:

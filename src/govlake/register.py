@@ -414,10 +414,16 @@ def load_register(directory: Path | None = None) -> Register:
     departments = [load_department(p) for p in paths]
     files: dict[str, Path] = {}
     seen_dept: dict[str, Path] = {}
+    seen_code: dict[str, Path] = {}
     for p, d in zip(paths, departments, strict=True):
         if d.id in seen_dept:
             raise RegisterError(f"{p}: department id {d.id} already defined in {seen_dept[d.id]}")
+        if d.code in seen_code:
+            raise RegisterError(
+                f"{p}: department code {d.code} already used in {seen_code[d.code]}"
+            )
         seen_dept[d.id] = p
+        seen_code[d.code] = p
         for r in d.resources:
             if r.id in files:
                 raise RegisterError(f"{p}: resource {r.id} already defined in {files[r.id]}")
