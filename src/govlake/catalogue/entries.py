@@ -240,9 +240,11 @@ def render_row_counts(catalogue: list[Entry]) -> str:
     parts = []
     for e in catalogue:
         model = current_model(e.meta) if isinstance(e.meta, Resource) else e.resource_id
-        count = "cast(null as bigint)" if e.meta.classified else "count(*)"
+        if e.meta.classified:
+            parts.append(f"    select '{e.code}' as resource_code, null::bigint as current_rows")
+            continue
         parts.append(
-            f"    select '{e.code}' as resource_code, {count} as current_rows\n"
+            f"    select '{e.code}' as resource_code, count(*) as current_rows\n"
             f"    from {{{{ ref('{model}') }}}}"
         )
     return (
