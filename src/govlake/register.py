@@ -179,7 +179,7 @@ class DepartmentDelivery(_Strict):
 
     completion: Completion = Completion.settle
     settle_seconds: int | None = Field(
-        default=None, ge=0, description=f"completion: settle only (default {DEFAULT_SETTLE_SECONDS})"
+        default=None, ge=0, description=f"settle only (default {DEFAULT_SETTLE_SECONDS})"
     )
     ends_with_line_break: bool = Field(
         default=True,

@@ -429,13 +429,17 @@ def validate_batch(
     The manifest says ``accepted`` only once both files are in place.
     """
     from govlake.quality.checks import already_normalised
+    from govlake.quality.findings import add_ingest_findings  # issue #10
     from govlake.quality.results import write_results
+    from govlake.quality.retraction import refuse_superseded  # issue #10
     from govlake.quality.suites import suite_expectations
 
     started = time.perf_counter()
     lake, register = _defaults(lake, register)
     res = register.resource(resource_id)
     entry = _manifest_entry(lake, res.id, batch_id)
+    # re-delivery (issue #10, govlake.quality.retraction): a superseded batch stays retracted
+    refuse_superseded(res.id, batch_id, entry)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
     # the columns the rules read first; the rest (pseudonyms, audit columns: only the
@@ -461,6 +465,8 @@ def validate_batch(
     frame = checked_frame(checked, res, read=read)
     _reuse_ingest_checks(meta.metadata, frame, res, dt.date.fromisoformat(batch_date))
     validation = run_suite(frame, expectations, res.id, normalised=True)
+    # ingest's row findings (issue #10, govlake.quality.findings): cut last row, JSON key twice
+    add_ingest_findings(validation, meta.metadata, frame)
 
     positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
                          dtype=np.int64)  # fmt: skip
