@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
@@ -116,11 +117,17 @@ def complete(lake_root: Path, resource, *paths: Path) -> Path:
     """Mark landing files complete as the resource's department does (register
     ``delivery.completion``: ``<file>.ok`` or ``_SUCCESS``); returns the first path."""
     from govlake.ingest.landing import mark_complete
-    from govlake.register import load_register
 
-    delivery = load_register().departments[resource.department].delivery
+    delivery = _register().departments[resource.department].delivery
     mark_complete(Lake(lake_root), resource, delivery, list(paths))
     return paths[0]
+
+
+@functools.cache
+def _register():
+    from govlake.register import load_register
+
+    return load_register(Path(__file__).resolve().parents[1] / "catalog")
 
 
 def deliver(lake_root: Path, resource, name: str, content: bytes, day: str = DAY) -> Path:

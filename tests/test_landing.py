@@ -631,3 +631,23 @@ def test_landing_clock(lake_root, register) -> None:
     future = FileStat(10, now + 10**10, now)
     assert "changed 0 s ago" in waiting_reason(Path("x.csv"), future, Path("."), rule, now)
     assert dt.datetime.fromisoformat(st.received).tzinfo is not None
+
+
+@pytest.mark.unit
+def test_blank_rows_inside_a_sheet_keep_their_numbers(lake_root, register) -> None:
+    """Found by the fuzz test: a blank row between sheets' data rows."""
+    from govlake.ingest import ingest_resource
+
+    hotel = register.resource("hotel")
+    names, rows = rows_for(hotel, 4)
+    headers = headers_for(hotel, names, "zh")
+    blank = [None] * len(headers)
+    path = workbook(
+        landing_file(lake_root, hotel, "b.xlsx"),
+        {"a": (headers, [rows[0], blank, rows[1]]), "b": (headers, rows[2:])},
+    )
+    complete(lake_root, hotel, path)
+    [result] = ingest_resource("hotel", register=register).results
+    assert (result.status, result.rows) == ("ingested", 4), result.reason
+    got = [(r["_source_sheet"], r["_source_row"]) for r in raw_rows(lake_root, "hotel")]
+    assert got == [("a", 1), ("a", 3), ("b", 4), ("b", 5)]

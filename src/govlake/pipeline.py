@@ -59,18 +59,18 @@ def gate_step(resource_id: str) -> dict:
     from govlake.ingest.lock import ResourceBusy, resource_lock
     from govlake.lake import Lake
     from govlake.quality import validate_batch
+    from govlake.register import load_register
     from govlake.settings import get_settings
 
     settings = get_settings()
     summary = StageSummary(resource_id)
-    lake = Lake(settings.lake_root)
+    lake, register = Lake(settings.lake_root), load_register(settings.register_dir)
     try:
         with resource_lock(lake, resource_id, timeout=settings.ingest_lock_timeout, what="gate"):
-            waiting = sorted(
-                {e["batch_id"] for e in read_manifest(resource_id) if e.get("status") == "ingested"}
-            )
-            for batch_id in waiting:
-                result = validate_batch(resource_id, batch_id)
+            entries = read_manifest(resource_id, lake=lake)
+            waiting = sorted({e["batch_id"] for e in entries if e.get("status") == "ingested"})
+            for batch_id in waiting:  # the register loaded once, not once per batch
+                result = validate_batch(resource_id, batch_id, lake=lake, register=register)
                 if result.held:
                     summary.problems.append(result.message)
                 else:

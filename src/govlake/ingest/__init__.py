@@ -4,7 +4,7 @@
 ``update_status`` are the manifest API the quality gate and the CLI use.
 """
 
-from govlake.ingest.manifest import read_manifest, update_status
+from govlake.ingest.manifest import STATUSES, read_manifest, update_status
 from govlake.ingest.readers import Rejected, detect_encoding, read_file
 from govlake.ingest.runner import (
     FileResult,
@@ -15,6 +15,7 @@ from govlake.ingest.runner import (
 )
 
 __all__ = [
+    "STATUSES",
     "FileResult",
     "IngestReport",
     "Rejected",

@@ -306,6 +306,7 @@ def read_xlsx(path: Path, data: bytes, *, sheet: str | None = None) -> Extract:
             blank = is_null if blank is None else pc.and_(blank, is_null)
         if blank is not None and pc.any(blank).as_py():
             keep = pc.invert(blank)
+            keep = keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep
             t, numbers = t.filter(keep), numbers.filter(keep)
         tables.append(t)
         rows.append(numbers)
