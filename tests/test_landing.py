@@ -191,19 +191,20 @@ def test_redelivered_path_is_a_new_version_that_replaces_the_old_rows(
     report = ingest_resource(PERSON, register=register)
     [v2] = report.results
     assert (v2.status, v2.rows, v2.version) == ("ingested", 200, 2)
-    assert "superseded by version 2" in v2.superseded and "100 accepted rows retracted" in (
-        v2.superseded)  # fmt: skip
+    assert len(raw_rows(lake_root, PERSON)) == 300  # both versions stay in raw
+    assert accepted_count(lake_root, PERSON) == 100  # the first stays until the second is in
+    assert ingest_resource(PERSON, register=register, retry_rejected=True).results == []
+
+    assert gate(PERSON)["rows"] == 200
+    assert accepted_count(lake_root, PERSON) == 200  # replaced, not added to
     v1_entry, v2_entry = entries(PERSON)
     assert (v1_entry["version"], v1_entry["status"], v1_entry["previous_status"]) == (
         1, "superseded", "accepted")  # fmt: skip
     assert v1_entry["superseded_by"]["sha256"] == v2_entry["sha256"] != v1_entry["sha256"]
     assert v1_entry["retracted_rows"] == 100
-    assert accepted_count(lake_root, PERSON) == 0  # retracted; the new version not gated yet
-    assert len(raw_rows(lake_root, PERSON)) == 300  # both versions stay in raw
-    assert ingest_resource(PERSON, register=register, retry_rejected=True).results == []
-
-    assert gate(PERSON)["rows"] == 200
-    assert accepted_count(lake_root, PERSON) == 200
+    assert "superseded by version 2" in v1_entry["reason"]
+    assert "its 100 accepted rows retracted" in v1_entry["reason"]
+    assert (v2_entry["version"], v2_entry["status"], v2_entry["rows"]) == (2, "accepted", 200)
     second = build()
     assert second.success and second.full_refresh, second.message
     assert base_persons(lake_root) == 200
@@ -235,7 +236,7 @@ def base_persons(lake_root: Path) -> int:
         return con.execute("select count(*) from base.base_person").fetchone()[0]
 
 
-@pytest.mark.unit
+@pytest.mark.integration
 def test_same_bytes_again_is_not_a_version_and_a_killed_supersession_is_repaired(
     lake_root, settle_register
 ) -> None:
@@ -253,10 +254,47 @@ def test_same_bytes_again_is_not_a_version_and_a_killed_supersession_is_repaired
 
     path.write_bytes(person_csv(register, range(12)))
     ingest_resource(PERSON, register=register)
+    gate(PERSON)
     v1, _ = entries(PERSON)
+    assert v1["status"] == "superseded"
     manifest.write_entry(Lake(lake_root), {**v1, "status": "accepted"})  # as if killed before
     assert supersede_stale(Lake(lake_root), PERSON) == [v1["path"]]
     assert entries(PERSON)[0]["status"] == "superseded"
+    assert accepted_count(lake_root, PERSON) == 12
+
+
+@pytest.mark.integration
+def test_a_new_version_replaces_only_once_its_rows_are_in(lake_root, settle_register) -> None:
+    """A rejected or held new version leaves the accepted one in place; of two versions the gate
+    never saw, only the newer is gated and the older superseded."""
+    from govlake.ingest import ingest_resource
+
+    register = settle_register
+    path = landing_file(lake_root, register.resource(PERSON), "p.csv")
+    path.write_bytes(person_csv(register, range(20)))
+    ingest_resource(PERSON, register=register)
+    gate(PERSON)
+    path.write_bytes(b"\xff\xfe not a csv")
+    [bad] = ingest_resource(PERSON, register=register).results
+    assert bad.status == "rejected" and "version 1 stays as it is" in bad.reason
+    resource = register.resource(PERSON)
+    names = [f.name for f in resource.fields]
+    held = [[person(i, sex="未知")[n] for n in names] for i in range(20)]
+    path.write_bytes(csv_bytes(headers_for(resource, names, "zh"), held, "gb18030"))
+    ingest_resource(PERSON, register=register)
+    assert gate(PERSON)["problems"]  # held
+    assert [e["status"] for e in entries(PERSON)] == ["accepted", "rejected", "held"]
+    assert accepted_count(lake_root, PERSON) == 20
+
+    path.write_bytes(person_csv(register, range(30)))
+    ingest_resource(PERSON, register=register)
+    path.write_bytes(person_csv(register, range(40)))
+    ingest_resource(PERSON, register=register)
+    assert [e["status"] for e in entries(PERSON)][-2:] == ["ingested", "ingested"]
+    summary = gate(PERSON)
+    assert (len(summary["batches"]), summary["rows"]) == (1, 40)
+    assert [e["status"] for e in entries(PERSON)] == ["superseded"] * 4 + ["accepted"]
+    assert accepted_count(lake_root, PERSON) == 40
 
 
 # ---------------------------------------------------------------- 2. a cut last line

@@ -59,6 +59,7 @@ def gate_step(resource_id: str) -> dict:
     from govlake.ingest.lock import ResourceBusy, resource_lock
     from govlake.lake import Lake
     from govlake.quality import validate_batch
+    from govlake.quality.retraction import supersede_stale, superseded_by_newer
     from govlake.register import load_register
     from govlake.settings import get_settings
 
@@ -67,8 +68,12 @@ def gate_step(resource_id: str) -> dict:
     lake, register = Lake(settings.lake_root), load_register(settings.register_dir)
     try:
         with resource_lock(lake, resource_id, timeout=settings.ingest_lock_timeout, what="gate"):
+            supersede_stale(lake, resource_id)  # versions a killed run left unsuperseded
             entries = read_manifest(resource_id, lake=lake)
-            waiting = sorted({e["batch_id"] for e in entries if e.get("status") == "ingested"})
+            waiting = sorted({
+                e["batch_id"] for e in entries
+                if e.get("status") == "ingested" and not superseded_by_newer(entries, e)
+            })  # fmt: skip
             for batch_id in waiting:  # the register loaded once, not once per batch
                 result = validate_batch(resource_id, batch_id, lake=lake, register=register)
                 if result.held:

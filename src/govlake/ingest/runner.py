@@ -4,9 +4,11 @@ What is pending: every entry of the resource's landing folder (``landing.scan``:
 files at any depth, links, anything else) that is a complete delivery under its department's
 rule and whose manifest entry is missing or no longer matches it (size, mtime, ctime). A file
 not complete yet is *waiting*: left for a later run. A file whose bytes changed is hashed
-again: new bytes are a new version of the path (its own manifest entry and raw part); the
-earlier version becomes ``superseded`` and its rows are retracted from accepted, so the new
-version replaces them (``quality.retraction``).
+again: new bytes are a new version of the path (its own manifest entry and raw part). Once the
+new version's rows are in the lake (the gate accepted them, or the same content is there as
+another file's), the earlier versions become ``superseded`` and their rows are retracted from
+accepted, so the new version replaces them (``quality.retraction``); a new version that is
+rejected or held leaves the earlier one in place.
 
 A run holds the resource's lock (``ingest.lock``) from the scan to the last manifest write, so
 two runs never ingest the same content twice. A file's version is done once its manifest
@@ -53,7 +55,7 @@ class FileResult:
     raw_path: Path | None = None
     reason: str | None = None
     version: int = 1
-    superseded: str | None = None  # what happened to the version this one replaced
+    superseded: str | None = None  # what happened to the versions this one replaced
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -282,18 +284,24 @@ def _ingest(
 ) -> FileResult | None:
     """One landing entry (the resource's lock held). None: same bytes as its current entry,
     which only learns the file's new times."""
-    version = previous.get("version", 1) + 1 if previous else 1
+    version = 1
+    if previous is not None:  # unchanged: retrying the same bytes; else the next version
+        version = previous.get("version", 1) + _changed(found, previous)
     entry = _new_entry(found, res, version)
     rel, path = found.rel, found.path
 
     def finish(status: str, reason: str | None = None, **extra) -> FileResult:
+        later = previous is not None and previous.get("version", 1) != entry["version"]
+        if later and status == "rejected" and previous["status"] != "rejected":
+            reason = f"{reason}; version {previous.get('version', 1)} stays as it is until a " \
+                     "version is ingested in its place"  # fmt: skip
         entry.update(status=status, reason=reason, **extra)
         manifest.write_entry(lake, entry)
         superseded = None
-        if previous is not None and previous.get("version", 1) != entry["version"]:
-            from govlake.quality.retraction import supersede
+        if later and status == "duplicate":  # its rows are in the lake: it replaces the earlier
+            from govlake.quality.retraction import supersede_older
 
-            superseded = supersede(lake, res.id, previous, entry)
+            superseded = "; ".join(supersede_older(lake, res.id, entry)) or None
         raw = lake.root / entry["raw_path"] if entry["raw_path"] else None
         if status == "rejected":
             log.warning("%s: rejected %s: %s", res.id, rel, reason)

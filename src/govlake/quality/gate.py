@@ -431,7 +431,7 @@ def validate_batch(
     from govlake.quality.checks import already_normalised
     from govlake.quality.findings import add_ingest_findings  # issue #10
     from govlake.quality.results import write_results
-    from govlake.quality.retraction import refuse_superseded  # issue #10
+    from govlake.quality.retraction import refuse_superseded, supersede_older  # issue #10
     from govlake.quality.suites import suite_expectations
 
     started = time.perf_counter()
@@ -533,5 +533,7 @@ def validate_batch(
         quarantined_rows=quarantined, failure_rate=round(rate, 6), quality_message=message,
         quality_run_id=run_id,
     )  # fmt: skip
+    if entry is not None and not held:  # issue #10: an accepted new version of a landing path
+        supersede_older(lake, res.id, {**entry, "status": "accepted"})  # replaces the earlier
     (log.warning if held else log.info)("%s", message)
     return result

@@ -1,5 +1,7 @@
-"""Retraction: when a landing path is delivered again with other bytes, the earlier version's
-rows leave accepted, so the new version's rows replace them (the gate's side of re-delivery).
+"""Retraction: when a landing path is delivered again with other bytes and the new version's
+rows are in the lake (the gate accepted them, or they are another file's), the earlier
+versions' rows leave accepted, so the new version's rows replace them. A new version that is
+rejected or held replaces nothing: the earlier one stays as it is.
 
 The accepted part stays where it is (a hard link to its raw part, nothing lost); its deletion
 vector (``lake.py``) is rewritten to name *every* row, so staging and ``read_accepted`` see
@@ -72,9 +74,26 @@ def supersede(lake: Lake, resource_id: str, previous: dict[str, Any], new: dict[
     return reason
 
 
+REPLACING = frozenset({"accepted", "duplicate"})  # a version whose rows are in the lake
+
+
+def supersede_older(lake: Lake, resource_id: str, entry: dict[str, Any]) -> list[str]:
+    """``entry`` (a version whose rows are now in the lake) supersedes every earlier version of
+    its path not superseded yet; returns the reasons recorded."""
+    from govlake.ingest import manifest
+
+    version = entry.get("version", 1)
+    older = [
+        e for e in manifest.read_manifest(resource_id, lake=lake)
+        if e["path"] == entry["path"] and e.get("version", 1) < version
+        and e["status"] != "superseded"
+    ]  # fmt: skip
+    return [supersede(lake, resource_id, e, entry) for e in older]
+
+
 def supersede_stale(lake: Lake, resource_id: str) -> list[str]:
-    """Supersede every version that is not its path's latest but was left unmarked (a run
-    killed between writing a new version and superseding the old one); returns their paths."""
+    """Supersede what a killed run left unmarked: every version older than its path's latest
+    accepted (or duplicate) version; returns the paths repaired."""
     from govlake.ingest import manifest
 
     by_path: dict[str, list[dict]] = {}
@@ -82,12 +101,23 @@ def supersede_stale(lake: Lake, resource_id: str) -> list[str]:
         by_path.setdefault(e["path"], []).append(e)
     repaired = []
     for path, entries in by_path.items():
-        latest = max(entries, key=lambda e: e.get("version", 1))
-        for e in entries:
-            if e is not latest and e["status"] != "superseded":
-                supersede(lake, resource_id, e, latest)
-                repaired.append(path)
+        replacing = [e for e in entries if e["status"] in REPLACING]
+        if not replacing:
+            continue
+        latest = max(replacing, key=lambda e: e.get("version", 1))
+        if supersede_older(lake, resource_id, latest):
+            repaired.append(path)
     return repaired
+
+
+def superseded_by_newer(entries: list[dict[str, Any]], entry: dict[str, Any]) -> bool:
+    """Whether a newer version of ``entry``'s path will replace it (has rows, or will): the gate
+    leaves such an ``ingested`` version alone, the newer one supersedes it once accepted."""
+    return any(
+        e["path"] == entry["path"] and e.get("version", 1) > entry.get("version", 1)
+        and e["status"] in {"ingested", "accepted", "held", "duplicate"}
+        for e in entries
+    )  # fmt: skip
 
 
 def refuse_superseded(resource_id: str, batch_id: str, entry: dict[str, Any] | None) -> None:
