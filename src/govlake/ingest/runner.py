@@ -228,6 +228,8 @@ def ingest_file(
     prefix = f"{res.department}/{res.id}/"
     if not rel.startswith(prefix):
         raise ValueError(f"{rel} is not in the landing folder of {res.id} ({prefix})")
+    if not (path.exists() or path.is_symlink()):
+        raise FileNotFoundError(f"no landing file {path}")
     delivery = register.departments[res.department].delivery
     with resource_lock(lake, res.id, timeout=settings.ingest_lock_timeout):
         found = inspect(lake, res, delivery, lake.landing_root / rel, now_ns=time.time_ns())
