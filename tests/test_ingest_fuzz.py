@@ -180,7 +180,19 @@ def _zone_rows(folder: Path, batch_id: str) -> int:
     return sum(pq.read_metadata(p).num_rows for p in parts)
 
 
-def test_mutated_sample_files_are_each_accounted_for(lake_root, register, samples, caplog) -> None:
+class _Tracebacks(logging.Handler):
+    """Collects every log record of govlake that carries an exception (a traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.records.append(record)
+
+
+def test_mutated_sample_files_are_each_accounted_for(lake_root, register, samples) -> None:
     from govlake.ingest import STATUSES, ingest_resource, read_manifest
     from govlake.pipeline import gate_step
 
@@ -203,38 +215,41 @@ def test_mutated_sample_files_are_each_accounted_for(lake_root, register, sample
         written[rid] = paths
     assert sum(len(p) for p in written.values()) >= 200
 
-    caplog.set_level(logging.ERROR, logger="govlake")
-    statuses: dict[str, int] = {}
-    for rid, paths in written.items():
-        report = ingest_resource(rid, register=register)
-        unexpected = [r for r in report.results if "not recorded" in (r.reason or "")]
-        assert not unexpected, [(r.path.name, r.reason) for r in unexpected]
-        gate = gate_step(rid)  # raises nothing; held batches are problems, not errors
-        assert all("could not run" not in p for p in gate["problems"]), gate["problems"]
+    tracebacks = _Tracebacks()
+    logging.getLogger("govlake").addHandler(tracebacks)
+    try:
+        statuses: dict[str, int] = {}
+        for rid, paths in written.items():
+            report = ingest_resource(rid, register=register)
+            unexpected = [r for r in report.results if "not recorded" in (r.reason or "")]
+            assert not unexpected, [(r.path.name, r.reason) for r in unexpected]
+            gate = gate_step(rid)  # raises nothing; held batches are problems, not errors
+            assert all("could not run" not in p for p in gate["problems"]), gate["problems"]
 
-        entries = read_manifest(rid, lake=lake)
-        by_path = {}
-        for e in entries:
-            assert e["path"] not in by_path, f"two entries for {e['path']}"
-            by_path[e["path"]] = e
-        landed = {p.relative_to(lake.landing_root).as_posix() for p in paths}
-        assert set(by_path) == landed  # every file exactly one entry, nothing else
-        for e in entries:
-            assert e["status"] in STATUSES and e["status"] not in {"ingested", "superseded"}
-            statuses[e["status"]] = statuses.get(e["status"], 0) + 1
-            if e["status"] == "rejected":  # a reason for people, not a bug of ours
-                assert e["reason"] and not BUG.search(e["reason"]), e
-            if e["status"] != "accepted":
-                continue
-            batch = e["batch_id"]
-            raw = _zone_rows(lake.raw(rid), batch)
-            accepted = read_accepted(lake, rid, batch)
-            kept = 0 if accepted is None else accepted.num_rows
-            quarantined = _zone_rows(lake.quarantine(rid), batch)
-            assert raw == e["rows"] == kept + quarantined, e
-            assert (e["accepted_rows"], e["quarantined_rows"]) == (kept, quarantined)
-    tracebacks = [r for r in caplog.records if r.exc_info]
-    assert not tracebacks, [r.getMessage() for r in tracebacks]
+            entries = read_manifest(rid, lake=lake)
+            by_path = {}
+            for e in entries:
+                assert e["path"] not in by_path, f"two entries for {e['path']}"
+                by_path[e["path"]] = e
+            landed = {p.relative_to(lake.landing_root).as_posix() for p in paths}
+            assert set(by_path) == landed  # every file exactly one entry, nothing else
+            for e in entries:
+                assert e["status"] in STATUSES and e["status"] not in {"ingested", "superseded"}
+                statuses[e["status"]] = statuses.get(e["status"], 0) + 1
+                if e["status"] == "rejected":  # a reason for people, not a bug of ours
+                    assert e["reason"] and not BUG.search(e["reason"]), e
+                if e["status"] != "accepted":
+                    continue
+                batch = e["batch_id"]
+                raw = _zone_rows(lake.raw(rid), batch)
+                accepted = read_accepted(lake, rid, batch)
+                kept = 0 if accepted is None else accepted.num_rows
+                quarantined = _zone_rows(lake.quarantine(rid), batch)
+                assert raw == e["rows"] == kept + quarantined, e
+                assert (e["accepted_rows"], e["quarantined_rows"]) == (kept, quarantined)
+    finally:
+        logging.getLogger("govlake").removeHandler(tracebacks)
+    assert not tracebacks.records, [r.getMessage() for r in tracebacks.records]
     # the mutations reach every outcome, not just rejection
     assert {"accepted", "rejected"} <= set(statuses), statuses
     assert statuses["accepted"] >= 40, statuses
