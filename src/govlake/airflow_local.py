@@ -27,9 +27,16 @@ def configure(airflow_home: Path) -> None:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # an interactive run waits briefly for incomplete deliveries (docs/delivery.md), not
+        # the scheduler's hour: what is still incomplete is left for the next run
+        "GOVLAKE_DELIVERY_POKE_SECONDS": "5",
+        "GOVLAKE_DELIVERY_WAIT_SECONDS": "30",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+    from govlake.settings import get_settings
+
+    get_settings.cache_clear()  # the DAG files read these when parsed
 
 
 def migrate() -> None:

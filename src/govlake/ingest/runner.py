@@ -189,7 +189,8 @@ def waiting_files(
             "version": version, "status": "waiting", "sha256": None, "rows": 0,
             "size": found.stat.size, "received": found.stat.received,
             "reason": found.waiting if entry is None else
-            f"new bytes (version {version}) {found.waiting}",
+            f"changed since version {version - 1} was taken (version {version} if its bytes "
+            f"differ): {found.waiting}",
         })  # fmt: skip
     return rows
 
