@@ -161,10 +161,11 @@ def _cut_csv(utf8: bytes, names: list[str]) -> pa.Table | None:
     """The rows of a file whose last line has no line break and too few fields (cut short):
     every complete line as parsed, then the last line's fields padded with nulls. None when
     that does not explain the file (the caller rejects it as it stands)."""
-    breaks = list(_LINE_END.finditer(utf8))
-    if len(breaks) < 2:
+    last = max(utf8.rfind(b"\n"), utf8.rfind(b"\r")) + 1  # after the last line break
+    first = _LINE_END.search(utf8)
+    if first is None or first.end() >= last:  # no complete data line before the cut one
         return None
-    body, tail = utf8[: breaks[-1].end()], utf8[breaks[-1].end() :]
+    body, tail = utf8[:last], utf8[last:]
     try:
         table = _parse_csv(body, names)
         [fields] = list(csv.reader([tail.decode("utf-8")]))
