@@ -343,7 +343,6 @@ def generate(
         n = len(records)
         cols["_batch_id"] = pa.array([batch_id] * n, pa.string())
         cols["_source_file"] = pa.array([f"landing/{rid}/{batch_date}/{rid}.csv"] * n, pa.string())
-        cols["_source_sheet"] = pa.nulls(n, pa.string())  # as ingest writes CSV rows
         cols["_source_row"] = pa.array(range(1, n + 1), pa.int64())
         cols["_ingested_at"] = pa.array([ingested_at] * n, pa.timestamp("us", tz="UTC"))
         target = lake.accepted(rid) / f"batch_date={batch_date}" / f"part-{batch_id}.parquet"

@@ -37,7 +37,6 @@ ENTITY_KEY_FORMATS = {"person": FieldFormat.citizen_id, "legal_entity": FieldFor
 AUDIT_COLUMNS = {
     "_batch_id": ("string", "batch that delivered the row"),
     "_source_file": ("string", "landing file the row came from"),
-    "_source_sheet": ("string", "workbook sheet the row came from (null for CSV and JSON)"),
     "_source_row": ("integer", "1-based data row in the landing file"),
     "_ingested_at": ("timestamp", "when ingest wrote the raw batch (UTC)"),
     "batch_date": ("date", "landing date of the batch (hive partition)"),
