@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_token: SecretStr | None = None
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
+    ingest_lock_timeout: float = Field(
+        default=900, ge=0, description="seconds a run waits for another ingest of the resource"
+    )
+    delivery_poke_seconds: float = Field(
+        default=60, gt=0, description="how often an ingest DAG looks again at waiting files"
+    )
+    delivery_wait_seconds: float = Field(
+        default=3600, gt=0, description="how long an ingest DAG run waits for them (then skips)"
+    )
 
     @field_validator(
         "lake_root",
@@ -89,6 +98,9 @@ class Settings(BaseSettings):
             "ckan_url": self.ckan_url,
             "ckan_token": "******" if self.ckan_token else "(not set)",
             "duckdb_threads": str(self.duckdb_threads or "auto"),
+            "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",
+            "delivery_poke_seconds": f"{self.delivery_poke_seconds:g} s",
+            "delivery_wait_seconds": f"{self.delivery_wait_seconds:g} s",
         }
 
 
