@@ -8,9 +8,8 @@ sheet limit is 1,048,576 rows).
 
 Then, as the department's front-end exchange server would, the writer marks the delivery
 complete the way the register says (``delivery.completion``: ``<file>.ok`` beside each file or
-``_SUCCESS`` in the date folder), so ingest takes it at once. A ``settle`` department's files
-are taken once unchanged for its settle time: the sample stands for a delivery whose copy ended
-that long ago (their modification time is set back by it), so ``make run`` does not wait either.
+``_SUCCESS`` in the date folder), so ingest takes it at once; a ``settle`` department's files
+are taken once unchanged for its settle time.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import csv
 import datetime as dt
 import json
 import os
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -127,13 +125,8 @@ class ResourceWriter:
         written (the markers are not deliveries)."""
         paths = self._place()
         from govlake.ingest.landing import mark_complete
-        from govlake.register import Completion
 
         mark_complete(self.lake, self.resource, self.delivery, paths)
-        if self.delivery.completion is Completion.settle:
-            ended = time.time() - self.delivery.settle
-            for path in paths:
-                os.utime(path, (ended, ended))
         return paths
 
     def _place(self) -> list[Path]:
