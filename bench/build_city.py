@@ -49,7 +49,9 @@ print(json.dumps({"seconds": time.perf_counter() - t, "ok": r.success, "nodes": 
 class AcceptedWriter:
     """``govlake.sample``'s writer interface, writing ``accepted/<resource>/…/part-<b>.parquet``."""
 
-    def __init__(self, res, lake_root: Path, batch_date: dt.date, scratch: Path):
+    def __init__(self, res, lake_root: Path, batch_date: dt.date, scratch: Path,
+                 delivery=None):  # fmt: skip
+        # ``delivery`` (completion markers) concerns landing files: none written here
         from govlake.ingest.raw import raw_schema
         from govlake.lake import Lake
 

@@ -94,6 +94,7 @@ def main() -> None:
 
     readers._duck()
     lines = []
+    load = os.getloadavg()[0]  # other work on the machine inflates every figure alike
     total_ours = total_floor = 0.0
     total_rows = 0
     wall0 = time.perf_counter()
@@ -130,8 +131,8 @@ def main() -> None:
     section = (
         "## Ingest (landing → raw Parquet + manifest)\n\n"
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
-        f"({platform.python_implementation()} {platform.python_version()}), sample: {source}, "
-        f"`bench/ingest.py`.\n\n"
+        f"({platform.python_implementation()} {platform.python_version()}; load average "
+        f"{load:.1f} at the start), sample: {source}, `bench/ingest.py`.\n\n"
         "*Ours*: `govlake.ingest.ingest_resource` (encoding detection, strict decode, parse, "
         "header mapping, identifier counts, HMAC pseudonyms, audit columns, atomic Parquet "
         "write, manifest). *Floor*: plain DuckDB `COPY (SELECT * FROM read_csv/read_xlsx/"

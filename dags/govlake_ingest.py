@@ -1,7 +1,12 @@
 """Ingest DAGs, one per register resource: landing → raw → quality gate → accepted.
 
 Generated from `catalog/` (the register), so a new department extract needs a register entry,
-not a new DAG file. Each run picks up every landing file not yet in the manifest, so reruns are
+not a new DAG file. A run first waits for complete deliveries (`wait_for_delivery`, a sensor in
+reschedule mode: it frees its worker slot between looks) while every new or changed file is
+still incomplete under its department's rule (completion marker or settle time,
+docs/delivery.md); with nothing waiting it goes on at once, and after
+`GOVLAKE_DELIVERY_WAIT_SECONDS` it gives up quietly (skipped: the next run looks again). It
+then picks up every complete file not yet in the manifest or changed since, so reruns are
 idempotent; a file that cannot be read or a batch held by the quality gate fails the run with a
 message naming file or batch, without stopping the other files.
 """
@@ -15,6 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from govlake.assets import accepted_asset
 from govlake.register import UpdateCycle, load_register
+from govlake.settings import get_settings
 
 # How often to look in the landing zone, from the resource's 更新周期.
 SCHEDULES = {
@@ -28,6 +34,8 @@ SCHEDULES = {
 
 
 def ingest_dag(resource_id: str, department: str, name: str, cycle: UpdateCycle):
+    settings = get_settings()  # environment only: no IO
+
     @dag(
         dag_id=f"ingest__{resource_id}",
         description=f"{name} ({department}) → lake",
@@ -40,6 +48,18 @@ def ingest_dag(resource_id: str, department: str, name: str, cycle: UpdateCycle)
         doc_md=__doc__,
     )
     def ingest_resource():
+        @task.sensor(
+            mode="reschedule",
+            poke_interval=settings.delivery_poke_seconds,
+            timeout=settings.delivery_wait_seconds,
+            soft_fail=True,
+            retries=0,
+        )
+        def wait_for_delivery() -> bool:
+            from govlake.pipeline import delivery_ready
+
+            return delivery_ready(resource_id)
+
         @task
         def ingest() -> dict:
             from govlake.pipeline import ingest_step
@@ -69,7 +89,7 @@ def ingest_dag(resource_id: str, department: str, name: str, cycle: UpdateCycle)
             if problems:
                 raise AirflowFailException("\n".join(problems))
 
-        ingest() >> quality_gate() >> verdict()
+        wait_for_delivery() >> ingest() >> quality_gate() >> verdict()
 
     return ingest_resource()
 

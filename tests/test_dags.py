@@ -25,7 +25,11 @@ def test_one_ingest_dag_per_resource(dagbag, register) -> None:
     for rid, resource in register.resources.items():
         dag = dagbag.dags[f"ingest__{rid}"]
         assert set(dag.tags) == {"ingest", resource.department}
-        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "quality_gate", "verdict"]
+        assert [t.task_id for t in dag.topological_sort()] == [
+            "wait_for_delivery", "ingest", "quality_gate", "verdict",
+        ]  # fmt: skip
+        sensor = dag.get_task("wait_for_delivery")  # waits without holding a worker slot
+        assert (sensor.mode, sensor.soft_fail) == ("reschedule", True)
         assert dag.get_task("ingest").retries == 2
         assert dag.get_task("verdict").retries == 0  # bad data does not get better on retry
         assert dag.max_active_runs == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import io
@@ -112,10 +113,28 @@ def landing_file(lake_root: Path, resource, name: str, day: str = DAY) -> Path:
     return path
 
 
+def complete(lake_root: Path, resource, *paths: Path) -> Path:
+    """Mark landing files complete as the resource's department does (register
+    ``delivery.completion``: ``<file>.ok`` or ``_SUCCESS``); returns the first path."""
+    from govlake.ingest.landing import mark_complete
+
+    delivery = _register().departments[resource.department].delivery
+    mark_complete(Lake(lake_root), resource, delivery, list(paths))
+    return paths[0]
+
+
+@functools.cache
+def _register():
+    from govlake.register import load_register
+
+    return load_register(Path(__file__).resolve().parents[1] / "catalog")
+
+
 def deliver(lake_root: Path, resource, name: str, content: bytes, day: str = DAY) -> Path:
+    """Write a landing file and its completion marker, as a department's exchange server does."""
     path = landing_file(lake_root, resource, name, day)
     path.write_bytes(content)
-    return path
+    return complete(lake_root, resource, path)
 
 
 def raw_rows(lake_root: Path, resource_id: str) -> list[dict]:
@@ -152,6 +171,7 @@ def write_delivery(lake_root, resource, kind, encoding, lang, n=60, skip=()) -> 
         path = deliver(lake_root, resource, name, jsonl_bytes(headers, rows))
     else:
         path = write_xlsx(landing_file(lake_root, resource, name), headers, rows)
+        complete(lake_root, resource, path)
     return path, [dict(zip(names, r, strict=True)) for r in rows]
 
 
@@ -174,8 +194,10 @@ def test_round_trip_row_for_row(lake_root, register, rid, kind, encoding, lang) 
     keys = [f.pseudonym_column for f in resource.fields if f.pseudonymised]
     assert table.column_names == [
         *(f.name for f in resource.fields), *keys,
-        "_batch_id", "_source_file", "_source_row", "_ingested_at",
+        "_batch_id", "_source_file", "_source_sheet", "_source_row", "_ingested_at",
     ]  # fmt: skip
+    sheets = {row["_source_sheet"] for row in table.to_pylist()}
+    assert sheets == ({"Sheet1"} if kind == "xlsx" else {None})
     assert all(table.schema.field(f.name).type == pa.string() for f in resource.fields)
     assert table.schema.field("_source_row").type == pa.int64()
     assert table.schema.field("_ingested_at").type == pa.timestamp("us", tz="UTC")
@@ -369,6 +391,7 @@ def test_rerun_and_duplicates_add_no_rows(lake_root, register) -> None:
 
     copy = landing_file(lake_root, resource, "again.csv", "2026-11-03")
     shutil.copyfile(first, copy)
+    complete(lake_root, resource, copy)
     report = ingest_resource("registered_person", register=register)
     [dup] = report.results
     assert dup.status == "duplicate"
@@ -410,6 +433,7 @@ def test_update_status_keeps_entry_fields(lake_root, register) -> None:
     # an accepted file is not pending and its content still counts for duplicates
     copy = landing_file(lake_root, resource, "copy.csv", "2026-11-05")
     shutil.copyfile(lake_root / "landing" / entry["path"], copy)
+    complete(lake_root, resource, copy)
     [dup] = ingest_resource("scenic_spot", register=register).results
     assert dup.status == "duplicate"
 

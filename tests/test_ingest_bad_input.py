@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from test_ingest import (
+    complete,
     csv_bytes,
     deliver,
     headers_for,
@@ -124,10 +125,11 @@ def test_not_a_workbook(lake_root, register) -> None:
         zf.writestr("readme.txt", "hello")
     deliver(lake_root, resource, "zip.xlsx", zipped.getvalue())
     names, rows = rows_for(resource, 4)
-    write_xlsx(landing_file(lake_root, resource, "good.xlsx"),
-               headers_for(resource, names, "zh"), rows)  # fmt: skip
-    write_xlsx(landing_file(lake_root, resource, "header_only.xlsx"),
-               headers_for(resource, names, "zh"), [])  # fmt: skip
+    good = write_xlsx(landing_file(lake_root, resource, "good.xlsx"),
+                      headers_for(resource, names, "zh"), rows)  # fmt: skip
+    header_only = write_xlsx(landing_file(lake_root, resource, "header_only.xlsx"),
+                             headers_for(resource, names, "zh"), [])  # fmt: skip
+    complete(lake_root, resource, good, header_only)
     report = ingest_resource("hotel", register=register)
     reasons = {r.path.name: r.reason for r in report.rejected}
     assert "not a workbook" in reasons["text.xlsx"]
@@ -175,6 +177,7 @@ def test_file_outside_a_date_folder(lake_root, register) -> None:
     names, rows = rows_for(resource, 2)
     folder = landing_file(lake_root, resource, "x").parent.parent
     (folder / "loose.csv").write_bytes(csv_bytes(names, rows, "utf-8"))
+    complete(lake_root, resource, folder / "loose.csv")
     [r] = ingest_resource("scenic_spot", register=register).rejected
     assert "not inside a YYYY-MM-DD date folder" in r.reason
 

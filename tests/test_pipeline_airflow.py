@@ -82,6 +82,7 @@ def test_unreadable_file_fails_its_dag_only(airflow, tiny, lake_root: Path) -> N
     day_dir = lake_root / "landing" / "tourism" / "hotel" / "2026-11-03"
     day_dir.mkdir(parents=True)
     (day_dir / "hotel.xlsx").write_bytes(b"this is not a workbook")
+    (day_dir / "_SUCCESS").touch()  # tourism's exchange server marks its date folders complete
     good = lake_root / "landing" / "tourism" / "scenic_spot" / "2026-11-03"
     shutil.copytree(lake_root / "landing" / "tourism" / "scenic_spot" / str(DAY), good)
 

@@ -42,6 +42,7 @@ id: education
 name: 石景山区教育委员会
 name_en: Shijingshan Education Commission
 code: "{code}"
+delivery: {{completion: settle, settle_seconds: 0}}  # a test delivers at once (docs/delivery.md)
 resources:
   - id: school
     name: 学校名录

@@ -10,9 +10,10 @@
     {{- return(node) -}}
 {%- endmacro %}
 
+{#- raw keeps every register field as delivered text; only audit columns are typed -#}
 {% macro govlake_raw_type(meta) -%}
     {%- set kind = meta.get('type') -%}
-    {%- if kind == 'integer' -%} bigint
+    {%- if kind == 'integer' and meta.get('audit') -%} bigint
     {%- elif kind == 'timestamp' -%} timestamp with time zone
     {%- elif kind == 'date' and meta.get('audit') -%} date
     {%- else -%} varchar

@@ -135,17 +135,32 @@ def status(
         list[str] | None, typer.Argument(help="resource ids (default: all)")
     ] = None,
 ) -> None:
-    """Every landing file the lake has seen, with its status (the manifest)."""
-    from govlake.ingest import read_manifest
-
-    table = Table("resource", "file", "status", "rows", "sha256", "reason", title="manifest")
-    for rid in _resources(resources):
-        for e in sorted(read_manifest(rid), key=lambda e: e["path"]):
-            table.add_row(
-                rid, e["path"], e["status"], str(e.get("rows") or ""), e["sha256"][:12],
-                (e.get("reason") or "")[:80],
-            )  # fmt: skip
+    """Every landing file the lake has seen, each version with its status and reason (the
+    manifest), and the files still waiting to be complete (docs/delivery.md)."""
+    table = Table("resource", "file", "v", "status", "rows", "sha256", "reason", title="manifest")
+    for row in status_rows(_resources(resources)):
+        table.add_row(*row)
     console.print(table)
+
+
+def status_rows(resource_ids: list[str]) -> list[tuple[str, ...]]:
+    """The rows ``status`` prints: manifest entries (every version) and waiting files, by path;
+    a held batch's reason is the quality gate's message."""
+    from govlake.ingest import read_manifest
+    from govlake.ingest.runner import waiting_files
+
+    rows = []
+    for rid in resource_ids:
+        entries = read_manifest(rid) + waiting_files(rid)
+        for e in sorted(entries, key=lambda e: (e["path"], e.get("version", 1))):
+            reason = e.get("reason") or ""
+            if e["status"] == "held":
+                reason = e.get("quality_message") or reason
+            rows.append((
+                rid, e["path"], str(e.get("version", 1)), e["status"], str(e.get("rows") or ""),
+                (e.get("sha256") or "")[:12], reason,
+            ))  # fmt: skip
+    return rows
 
 
 @app.command()

@@ -9,7 +9,8 @@ accepted/<resource>/_deletes/batch_date=<date>/part-<batch>.parquet  … minus t
     with ``read_accepted`` or dbt's staging, which apply it. A part without one has no deletes.
 quarantine/<resource>/batch_date=<date>/part-<batch>.parquet  rows it rejected, with reasons
 quality_results/<resource>/<batch>.parquet        one row per expectation per validated batch
-manifest/<resource>/<entry>.json                 one row per landing file ever seen
+manifest/<resource>/<entry>.json                 one entry per version of each landing file
+_locks/<resource>.lock                           one ingest or gate of a resource at a time
 curated/…                                        dbt's Parquet outputs
 exchange/<dept>/…                                granted deliveries (outbox)
 """
@@ -69,6 +70,9 @@ class Lake:
 
     def manifest(self, resource: str) -> Path:
         return self.root / "manifest" / resource
+
+    def lock(self, resource: str) -> Path:
+        return self.root / "_locks" / f"{resource}.lock"
 
     @property
     def curated(self) -> Path:

@@ -21,12 +21,25 @@ class StageSummary:
         return asdict(self)
 
 
+def delivery_ready(resource_id: str) -> bool:
+    """The ingest DAG's sensor: go on when a complete file is new or changed, or when no file
+    is waiting for its completion marker / settle time (a run with nothing to do never waits)."""
+    from govlake.ingest.runner import delivery_ready as ready
+
+    return ready(resource_id)
+
+
 def ingest_step(resource_id: str, *, retry_rejected: bool = False) -> dict:
     """Landing → raw for every pending file of one resource."""
     from govlake.ingest import ingest_resource
+    from govlake.ingest.lock import ResourceBusy
 
-    report = ingest_resource(resource_id, retry_rejected=retry_rejected)
     summary = StageSummary(resource_id)
+    try:
+        report = ingest_resource(resource_id, retry_rejected=retry_rejected)
+    except ResourceBusy as exc:
+        summary.problems.append(str(exc))
+        return summary.to_dict()
     for r in report.results:
         if r.status == "ingested":
             summary.batches.append(r.batch_id)
@@ -37,21 +50,39 @@ def ingest_step(resource_id: str, *, retry_rejected: bool = False) -> dict:
 
 
 def gate_step(resource_id: str) -> dict:
-    """Raw → accepted/quarantine for every batch still waiting for the quality gate."""
-    from govlake.ingest import read_manifest
-    from govlake.quality import validate_batch
+    """Raw → accepted/quarantine for every batch still waiting for the quality gate.
 
+    Holds the resource's lock (``ingest.lock``): a batch is never gated while ingest
+    supersedes it, nor superseded while the gate accepts it.
+    """
+    from govlake.ingest import read_manifest
+    from govlake.ingest.lock import ResourceBusy, resource_lock
+    from govlake.lake import Lake
+    from govlake.quality import validate_batch
+    from govlake.quality.retraction import supersede_stale, superseded_by_newer
+    from govlake.register import load_register
+    from govlake.settings import get_settings
+
+    settings = get_settings()
     summary = StageSummary(resource_id)
-    waiting = sorted(
-        {e["batch_id"] for e in read_manifest(resource_id) if e.get("status") == "ingested"}
-    )
-    for batch_id in waiting:
-        result = validate_batch(resource_id, batch_id)
-        if result.held:
-            summary.problems.append(result.message)
-        else:
-            summary.batches.append(batch_id)
-            summary.rows += result.accepted
+    lake, register = Lake(settings.lake_root), load_register(settings.register_dir)
+    try:
+        with resource_lock(lake, resource_id, timeout=settings.ingest_lock_timeout, what="gate"):
+            supersede_stale(lake, resource_id)  # versions a killed run left unsuperseded
+            entries = read_manifest(resource_id, lake=lake)
+            waiting = sorted({
+                e["batch_id"] for e in entries
+                if e.get("status") == "ingested" and not superseded_by_newer(entries, e)
+            })  # fmt: skip
+            for batch_id in waiting:  # the register loaded once, not once per batch
+                result = validate_batch(resource_id, batch_id, lake=lake, register=register)
+                if result.held:
+                    summary.problems.append(result.message)
+                else:
+                    summary.batches.append(batch_id)
+                    summary.rows += result.accepted
+    except ResourceBusy as exc:
+        summary.problems.append(str(exc))
     return summary.to_dict()
 
 

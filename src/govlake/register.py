@@ -150,6 +150,56 @@ class Delivery(_Strict):
     format: FileFormat
     encoding: Literal["utf-8", "utf-8-sig", "gb18030"] = "utf-8"
     headers: Literal["zh", "en"] = "zh"
+    sheet: str | None = Field(
+        default=None, description="workbooks: the one sheet to read (default: every sheet)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Delivery:
+        if self.sheet is not None and self.format != "xlsx":
+            raise ValueError(f"sheet {self.sheet!r} applies only to format xlsx, not {self.format}")
+        if self.sheet is not None and not self.sheet.strip():
+            raise ValueError("sheet is empty: name the sheet to read, or leave it out")
+        return self
+
+
+class Completion(StrEnum):
+    """How a department's front-end exchange server (前置交换) says a file is complete."""
+
+    ok_marker = "ok_marker"  # <file>.ok beside the file, written after it
+    success_marker = "success_marker"  # _SUCCESS in the date folder, written after its files
+    settle = "settle"  # no marker: the file has not changed for settle_seconds
+
+
+DEFAULT_SETTLE_SECONDS = 60
+
+
+class DepartmentDelivery(_Strict):
+    """How a department's files arrive in the landing zone (docs/delivery.md)."""
+
+    completion: Completion = Completion.settle
+    settle_seconds: int | None = Field(
+        default=None, ge=0, description=f"settle only (default {DEFAULT_SETTLE_SECONDS})"
+    )
+    ends_with_line_break: bool = Field(
+        default=True,
+        description="false: the department's files never end with a line break, so a last "
+        "line without one is not taken as cut",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> DepartmentDelivery:
+        if self.settle_seconds is not None and self.completion is not Completion.settle:
+            raise ValueError(
+                f"settle_seconds applies only to completion: settle (this department uses "
+                f"{self.completion.value})"
+            )
+        return self
+
+    @property
+    def settle(self) -> int:
+        """Seconds a file must stay unchanged (completion: settle)."""
+        return DEFAULT_SETTLE_SECONDS if self.settle_seconds is None else self.settle_seconds
 
 
 class CatalogueFields(_Strict):
@@ -265,6 +315,9 @@ class Department(_Strict):
     name: str = Field(description="提供方名称")
     name_en: str
     code: Annotated[str, Field(description="提供方代码 (统一社会信用代码)")]
+    delivery: DepartmentDelivery = Field(
+        default_factory=DepartmentDelivery, description="completion rule of its landing files"
+    )
     resources: list[Resource]
 
     @model_validator(mode="after")

@@ -49,6 +49,15 @@ class Settings(BaseSettings):
         default="http://publications.europa.eu/resource/authority/licence/CC_BY_4_0",
         description="licence of open (无条件开放) resources in the DCAT export (CC BY 4.0)",
     )
+    ingest_lock_timeout: float = Field(
+        default=900, ge=0, description="seconds a run waits for another ingest of the resource"
+    )
+    delivery_poke_seconds: float = Field(
+        default=60, gt=0, description="how often an ingest DAG looks again at waiting files"
+    )
+    delivery_wait_seconds: float = Field(
+        default=3600, gt=0, description="how long an ingest DAG run waits for them (then skips)"
+    )
 
     @field_validator(
         "lake_root",
@@ -106,6 +115,9 @@ class Settings(BaseSettings):
             "duckdb_threads": str(self.duckdb_threads or "auto"),
             "catalogue_base_uri": self.catalogue_base_uri,
             "catalogue_license": self.catalogue_license,
+            "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",
+            "delivery_poke_seconds": f"{self.delivery_poke_seconds:g} s",
+            "delivery_wait_seconds": f"{self.delivery_wait_seconds:g} s",
         }
 
 

@@ -7,7 +7,7 @@ them in a raw part) the quality gate shares with ingest.
 """
 
 from govlake.ingest.idcheck import invalid_mask, recorded_invalid_rows
-from govlake.ingest.manifest import read_manifest, update_status
+from govlake.ingest.manifest import STATUSES, read_manifest, update_status
 from govlake.ingest.pseudonym import normalise_array
 from govlake.ingest.readers import Rejected, detect_encoding, read_file
 from govlake.ingest.runner import (
@@ -19,6 +19,7 @@ from govlake.ingest.runner import (
 )
 
 __all__ = [
+    "STATUSES",
     "FileResult",
     "IngestReport",
     "Rejected",

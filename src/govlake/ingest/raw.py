@@ -2,12 +2,17 @@
 
 Raw column order: every register field by ``name`` (string, delivered text; all-null when a
 nullable field is absent), then ``<name>_key`` for each pseudonymised field, then ``_batch_id``,
-``_source_file``, ``_source_row`` (int64, 1-based data row) and ``_ingested_at`` (UTC).
+``_source_file``, ``_source_sheet`` (a workbook's sheet, else null), ``_source_row`` (int64,
+1-based data row; numbered on through a workbook's sheets) and ``_ingested_at`` (UTC).
+
+Rows a reader kept but found wrong (a last line that may be cut, a JSON key given twice) are
+listed in the part's footer (:data:`FINDINGS_KEY`), for the quality gate to quarantine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,11 +23,12 @@ import pyarrow.parquet as pq
 
 from govlake.ingest.idcheck import invalid_mask, invalid_rows_record
 from govlake.ingest.pseudonym import hmac_hex, normalise_array
-from govlake.ingest.readers import Extract, Rejected
+from govlake.ingest.readers import Extract, Finding, Rejected
 from govlake.lake import atomic_path
 from govlake.register import FieldFormat, Resource
 
-AUDIT_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_ingested_at")
+AUDIT_COLUMNS = ("_batch_id", "_source_file", "_source_sheet", "_source_row", "_ingested_at")
+FINDINGS_KEY = b"govlake.ingest_findings"
 CHECKED_FORMATS = {FieldFormat.citizen_id: "citizen_id", FieldFormat.credit_code: "credit_code"}
 
 
@@ -76,6 +82,7 @@ def raw_schema(resource: Resource) -> pa.Schema:
         + [
             ("_batch_id", pa.string()),
             ("_source_file", pa.string()),
+            ("_source_sheet", pa.string()),
             ("_source_row", pa.int64()),
             ("_ingested_at", pa.timestamp("us", tz="UTC")),
         ]
@@ -92,6 +99,7 @@ def raw_chunk(
     invalid: dict[str, int],
     as_of: dt.date | None = None,
     masks: dict[str, list[np.ndarray]] | None = None,
+    sheets: pa.Array | None = None,
 ) -> pa.Table:
     """One slice of the raw table (fields as delivered, pseudonyms, audit columns); adds this
     slice's invalid identifiers (judged as of ``as_of``, default today) to ``invalid``, and
@@ -120,6 +128,7 @@ def raw_chunk(
     out |= {
         "_batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
         "_source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
+        "_source_sheet": sheets if sheets is not None else pa.nulls(n, pa.string()),
         "_source_row": rows,
         "_ingested_at": pa.repeat(pa.scalar(ingested_at, pa.timestamp("us", tz="UTC")), n),
     }
@@ -168,9 +177,11 @@ def write_raw(
                         if f.name in found else None
                         for f in resource.fields
                     }  # fmt: skip
+                    sheets = extract.sheets
                     table = raw_chunk(cols, resource, rows.slice(start, length), key=key,
-                                      audit=audit, invalid=invalid, as_of=as_of,
-                                      masks=masks)  # fmt: skip
+                                      audit=audit, invalid=invalid, as_of=as_of, masks=masks,
+                                      sheets=None if sheets is None
+                                      else sheets.slice(start, length))  # fmt: skip
                     if pending is not None:
                         pending.result()
                     pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
@@ -178,9 +189,25 @@ def write_raw(
                     pending.result()
             whole = {name: np.concatenate(parts) for name, parts in masks.items()}
             writer.add_key_value_metadata(invalid_rows_record(whole, as_of=as_of))
+            if extract.findings:
+                writer.add_key_value_metadata({FINDINGS_KEY: findings_record(extract.findings)})
         finally:
             writer.close()
     return n, invalid
+
+
+def findings_record(findings: tuple[Finding, ...]) -> bytes:
+    """The footer value listing a part's row findings (read back by ``read_findings``)."""
+    rows = [{"row": f.row, "rule": f.rule, "reason": f.reason} for f in findings]
+    return json.dumps(rows, ensure_ascii=False).encode("utf-8")
+
+
+def read_findings(footer: dict[bytes, bytes] | None) -> list[Finding]:
+    """The row findings a raw part's footer lists (none for parts without)."""
+    value = (footer or {}).get(FINDINGS_KEY)
+    if not value:
+        return []
+    return [Finding(int(r["row"]), r["rule"], r["reason"]) for r in json.loads(value)]
 
 
 def sweep_leftovers(folder: Path) -> None:

@@ -145,11 +145,15 @@ def validate_batch(
     The manifest says ``accepted`` only once both files are in place.
     """
     from govlake.quality.checks import already_normalised
+    from govlake.quality.findings import add_ingest_findings  # issue #10
+    from govlake.quality.retraction import refuse_superseded, supersede_older  # issue #10
 
     started = time.perf_counter()
     lake, register = lake or Lake.default(), register or load_register()
     res = register.resource(resource_id)
     entry = _manifest_entry(lake, res.id, batch_id)
+    # re-delivery (issue #10, govlake.quality.retraction): a superseded batch stays retracted
+    refuse_superseded(res.id, batch_id, entry)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
     # the columns the rules read first; the rest (pseudonyms, audit columns: only the
@@ -175,6 +179,8 @@ def validate_batch(
     frame = checked_frame(checked, res, read=read)
     reuse_ingest_id_checks(meta.metadata, frame, res, dt.date.fromisoformat(batch_date))
     validation = run_suite(frame, expectations, res.id, normalised=True)
+    # ingest's row findings (issue #10, govlake.quality.findings): cut last row, JSON key twice
+    add_ingest_findings(validation, meta.metadata, frame)
 
     positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
                          dtype=np.int64)  # fmt: skip
@@ -241,5 +247,7 @@ def validate_batch(
         quarantined_rows=quarantined, failure_rate=round(rate, 6), quality_message=message,
         quality_run_id=run_id,
     )  # fmt: skip
+    if entry is not None and not held:  # issue #10: an accepted new version of a landing path
+        supersede_older(lake, res.id, {**entry, "status": "accepted"})  # replaces the earlier
     (log.warning if held else log.info)("%s", message)
     return result

@@ -125,8 +125,9 @@ class _Run:
         self.record_dir = lake_root / "_sample" / str(batch_date)
         self.record_dir.mkdir(parents=True, exist_ok=True)
         self.scratch = self.record_dir / ".scratch"
-        self.writers = {
-            rid: writer(r, lake_root, batch_date, self.scratch)
+        rule = {d.id: d.delivery for d in register.departments.values()}
+        self.writers = {  # each marks its files complete as its department's rule says
+            rid: writer(r, lake_root, batch_date, self.scratch, delivery=rule[r.department])
             for rid, r in register.resources.items()
         }
         self.defect_sink = Sink(self.record_dir / "defects.parquet", DEFECT_SCHEMA)

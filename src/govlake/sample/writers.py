@@ -5,6 +5,11 @@ only when complete (temporary name, then rename), so a killed run leaves no part
 the landing zone. Workbooks are staged as Parquet outside the landing zone and converted by
 DuckDB's excel extension; more than ``XLSX_MAX_ROWS`` rows go to several workbooks (Excel's
 sheet limit is 1,048,576 rows).
+
+Then, as the department's front-end exchange server would, the writer marks the delivery
+complete the way the register says (``delivery.completion``: ``<file>.ok`` beside each file or
+``_SUCCESS`` in the date folder), so ingest takes it at once; a ``settle`` department's files
+are taken once unchanged for its settle time.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from govlake.lake import Lake
-from govlake.register import Resource
+from govlake.register import DepartmentDelivery, Resource
 
 XLSX_MAX_ROWS = 1_000_000
 
@@ -29,6 +34,14 @@ def headers(resource: Resource) -> list[str]:
     if resource.delivery.headers == "zh":
         return [f.label for f in resource.fields]
     return [f.name for f in resource.fields]
+
+
+def _department_delivery(resource: Resource) -> DepartmentDelivery:
+    """The completion rule of the resource's department in the configured register (when the
+    caller did not pass the register's own)."""
+    from govlake.register import load_register
+
+    return load_register().departments[resource.department].delivery
 
 
 def _quote(path: Path) -> str:
@@ -42,8 +55,17 @@ def _tmp(path: Path) -> Path:
 class ResourceWriter:
     """Appends rows (register field order) to one resource's landing file(s)."""
 
-    def __init__(self, resource: Resource, lake_root: Path, batch_date: dt.date, scratch: Path):
+    def __init__(
+        self,
+        resource: Resource,
+        lake_root: Path,
+        batch_date: dt.date,
+        scratch: Path,
+        delivery: DepartmentDelivery | None = None,
+    ):
         self.resource = resource
+        self.lake = Lake(lake_root)
+        self.delivery = delivery or _department_delivery(resource)
         self.fmt = resource.delivery.format
         self.folder = Lake(lake_root).landing(resource.department, resource.id) / str(batch_date)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -99,7 +121,15 @@ class ResourceWriter:
         return start
 
     def close(self) -> list[Path]:
-        """Finish the file(s) and move them into place; returns the paths written."""
+        """Finish the file(s), move them into place and mark them complete; returns the paths
+        written (the markers are not deliveries)."""
+        paths = self._place()
+        from govlake.ingest.landing import mark_complete
+
+        mark_complete(self.lake, self.resource, self.delivery, paths)
+        return paths
+
+    def _place(self) -> list[Path]:
         if self.fmt != "xlsx":
             self._fh.close()
             os.replace(_tmp(self.path), self.path)

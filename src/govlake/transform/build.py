@@ -16,7 +16,8 @@ Why this shape:
   milliseconds). New files → their batch ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``), dbt selects
   the touched sources and what is downstream, the ``intermediate`` models read only those batches
   and ``base_person`` / ``base_household`` recompute only the keys they changed. A file that
-  changed or vanished, or a changed dbt project → full refresh.
+  changed or vanished, a deletion vector new for a part already built (a retraction), or a
+  changed dbt project → full refresh.
 - Base and open tables that the build rebuilt are then exported to ``curated/`` Parquet, each
   file written aside and renamed (dbt-duckdb's external materialisation writes in place and
   cannot be incremental).
@@ -263,6 +264,12 @@ def build(
         result.seconds = time.perf_counter() - started
         return result
     changed = before is None or any(files.get(k) != v for k, v in before.items())
+    # a deletion vector new for a part already built (a re-delivery's retraction, issue #10):
+    # the incremental models cannot drop the keys it removes, so a full refresh too
+    changed = changed or any(
+        "/_deletes/" in k and k.replace("/_deletes/", "/", 1) in before
+        for k in set(files) - set(before or {})
+    )
     result.full_refresh = full_refresh or changed or not same_project
     new = sorted(files) if before is None else sorted(set(files) - set(before))
     result.new_batches = sorted({batch_id_of(f) for f in new})
