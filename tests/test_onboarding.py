@@ -35,6 +35,7 @@ id: education
 name: 北京市石景山区教育委员会
 name_en: Shijingshan Education Commission
 code: "11110107000012800L"
+delivery: {completion: ok_marker}  # its exchange server writes <file>.ok after each file
 resources:
   - id: school
     name: 学校名录
