@@ -1,5 +1,6 @@
-"""Build DAG: dbt on DuckDB builds the base databases (基础库), thematic and open products and the
-resource catalogue whenever any resource has a newly accepted batch (Asset-scheduled).
+"""Build DAG: dbt on DuckDB builds the base databases (基础库), thematic and open products (and
+the catalogue tables with them) whenever any resource has a newly accepted batch
+(Asset-scheduled); the catalogue DAG follows it.
 
 One dbt writer at a time (max_active_runs=1): DuckDB allows a single writing process per file;
 the build writes a new warehouse file and swaps it in, so analysts never see a half-built state.
@@ -13,10 +14,9 @@ from operator import or_
 
 from airflow.sdk import dag, task
 
-from govlake.assets import accepted_asset, warehouse_asset
+from govlake.assets import BUILT_LAYERS, accepted_asset, warehouse_asset
 from govlake.register import load_register
 
-LAYERS = ("base", "thematic", "open", "catalogue")
 _accepted = [accepted_asset(r) for r in sorted(load_register().resources)]
 
 
@@ -32,7 +32,7 @@ _accepted = [accepted_asset(r) for r in sorted(load_register().resources)]
     doc_md=__doc__,
 )
 def build():
-    @task(outlets=[warehouse_asset(layer) for layer in LAYERS])
+    @task(outlets=[warehouse_asset(layer) for layer in BUILT_LAYERS])
     def dbt_build() -> dict:
         from govlake.transform import build as run_build
 

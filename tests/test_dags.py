@@ -45,3 +45,16 @@ def test_build_dag_waits_for_any_accepted_asset(dagbag, register) -> None:
     uris = {a.uri for a in condition.objects}
     assert uris == {f"govlake://lake/accepted/{r}" for r in register.resources}
     assert build.max_active_runs == 1
+
+
+def test_catalogue_dag_follows_the_build(dagbag) -> None:
+    """The catalogue is rebuilt after every build: scheduled on what the build DAG writes."""
+    build, catalogue = dagbag.dags["build"], dagbag.dags["catalogue"]
+    written = {o.uri for o in build.get_task("dbt_build").outlets}
+    condition = catalogue.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny"
+    assert {a.uri for a in condition.objects} == written
+    assert "govlake://warehouse/catalogue" not in written  # the catalogue DAG writes that one
+    [task] = catalogue.tasks
+    assert "govlake://warehouse/catalogue" in {o.uri for o in task.outlets}
+    assert catalogue.max_active_runs == 1

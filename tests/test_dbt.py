@@ -282,14 +282,15 @@ def test_reused_dbt_json_schemas_are_dbts_own(built):
 def test_build_renders_the_register_outside_version_control(built):
     """The build assembles its dbt project in the lake: the hand-written files plus one staging,
     current-rows and analysts' model per resource; no rendered file lives in dbt_project/."""
-    from govlake.transform.project import SOURCE_DIR, hand_written
+    from govlake.transform.project import SOURCE_DIR, hand_written, render_project
 
     root, _, register = built
     assembled = root / "_build" / "dbt_project"
-    rendered = sources.rendered(register)
+    rendered = render_project(register, assembled).generated
+    assert set(sources.rendered(register)) <= rendered
     assert not [rel for rel in rendered if (SOURCE_DIR / rel).exists()]
     on_disk = {p.relative_to(assembled).as_posix() for p in assembled.rglob("*") if p.is_file()}
-    assert on_disk == set(hand_written()) | set(rendered)
+    assert on_disk == set(hand_written()) | rendered
     staging = {p.stem for p in (assembled / "models/staging").rglob("stg_*.sql")}
     assert staging == {sources.staging_model(r) for r in register.resources.values()}
     analysts = {p.stem for p in (assembled / sources.RESOURCES_DIR).glob("*.sql")}
@@ -310,8 +311,8 @@ def test_analyst_sql_sees_exposed_schemas_only(built, monkeypatch):
     monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
     get_settings.cache_clear()
     schemas = run_sql("select distinct schema_name from duckdb_tables() order by 1", fmt="csv")
-    assert schemas.split()[1:] == ["_govlake", "base", "conflicts", "open", "reference",
-                                   "resources", "thematic"]  # fmt: skip
+    assert schemas.split()[1:] == ["_govlake", "base", "catalogue", "conflicts", "open",
+                                   "reference", "resources", "thematic"]  # fmt: skip
     # every exposed table is found without its schema, and `show tables` lists it
     shown = set(run_sql("show tables", fmt="csv").split()[1:])
     assert {"base_person", "open_population_by_street_sex_age", "registered_person"} <= shown

@@ -102,6 +102,29 @@ BAD_EDITS = {
         lambda d: d["resources"][0].update(classified=True),
         r"tourism\.yml.*classified \(涉密\) resource cannot be open",
     ),
+    "refused share without its basis": (
+        "tax",
+        lambda d: d["resources"][1].pop("share_basis"),
+        r"tax\.yml.*resource tax_payment.*不予共享 needs share_basis",
+    ),
+    "classified but shared": (
+        "civil_defence",
+        lambda d: d["resources"][0].update(
+            share_type="有条件共享", share_condition="审批", share_method="接口"
+        ),
+        r"civil_defence\.yml.*resource air_defence_work.*classified \(涉密\) resource cannot be "
+        "shared",
+    ),
+    "open with a condition but no text": (
+        "health",
+        lambda d: d["resources"][0].update(open_type="有条件开放"),
+        r"health\.yml.*resource medical_institution.*有条件开放 needs open_condition",
+    ),
+    "shared without a method": (
+        "health",
+        lambda d: d["resources"][0].pop("share_method"),
+        r"health\.yml.*resource medical_institution.*needs share_method",
+    ),
     "bad department credit code": (
         "police",
         lambda d: d.update(code="111101070000120109"),
@@ -188,6 +211,13 @@ def test_duplicate_resource_code(catalog_copy: Path) -> None:
         lambda d: d["resources"][1].update(resource_code="303001001/000001"),
     )
     with pytest.raises(RegisterError, match="resource_code 303001001/000001 already used"):
+        load_register(catalog_copy)
+
+
+def test_two_departments_with_one_code(catalog_copy: Path) -> None:
+    _edit(catalog_copy, "tax", lambda d: d.update(code="111101070000120108"))
+    with pytest.raises(RegisterError, match=r"tax\.yml: department code 111101070000120108 "
+                       r"already used in .*police\.yml"):  # fmt: skip
         load_register(catalog_copy)
 
 

@@ -15,3 +15,12 @@ def accepted_asset(resource_id: str) -> Asset:
 def warehouse_asset(layer: str) -> Asset:
     """Updated when dbt rebuilt a warehouse layer (base, thematic, open, catalogue)."""
     return Asset(name=f"warehouse__{layer}", uri=f"govlake://warehouse/{layer}", group="warehouse")
+
+
+# What the build DAG writes; the catalogue DAG writes the catalogue layer.
+BUILT_LAYERS = ("base", "thematic", "open")
+
+
+def catalogue_asset() -> Asset:
+    """Updated when the catalogue's exports and site were rebuilt."""
+    return Asset(name="catalogue", uri="govlake://lake/catalogue", group="catalogue")

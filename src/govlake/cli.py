@@ -243,7 +243,7 @@ def run(
     seed: Annotated[int, typer.Option(help="sample seed")] = 42,
 ) -> None:
     """The main job on embedded defaults: sample (if landing is empty) → Airflow DAGs in-process
-    (ingest + quality gate per resource, then the dbt build) → summary."""
+    (ingest + quality gate per resource, the dbt build, the catalogue) → summary."""
     from govlake import airflow_local
     from govlake.lake import Lake
     from govlake.settings import get_settings
@@ -262,8 +262,8 @@ def run(
     outcomes = []
     ingest_ids = sorted(d for d in bag.dag_ids if d.startswith("ingest__"))
     with _progress() as bar:
-        task = bar.add_task("DAGs", total=len(ingest_ids) + 1)
-        for dag_id in [*ingest_ids, "build"]:
+        task = bar.add_task("DAGs", total=len(ingest_ids) + 2)
+        for dag_id in [*ingest_ids, "build", "catalogue"]:
             bar.update(task, description=dag_id)
             outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
             bar.advance(task)
@@ -273,6 +273,14 @@ def run(
         docs = build_data_docs(lake)
     _summary(lake, outcomes)
     console.print(f"quality Data Docs: {docs}")
+    from govlake.catalogue.export import EXPORT_DIR
+    from govlake.catalogue.site import site_dir
+
+    site = site_dir(lake) / "index.html"
+    if site.exists():
+        console.print(f"resource catalogue (site for departments): {site}")
+        console.print(f"catalogue exports (JSON, CSV, XLSX, DCAT): {lake.root / EXPORT_DIR}")
+        console.print("serve both: govlake catalog serve")
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -311,6 +319,72 @@ def airflow(
 
         _fail(escape(str(exc)))
     console.print("Airflow stopped")
+
+
+catalog = typer.Typer(
+    help="The resource catalogue (政务信息资源目录): models, exports, site.", no_args_is_help=True
+)
+app.add_typer(catalog, name="catalog")
+
+
+@catalog.command("build")
+def catalog_build(
+    as_of: Annotated[
+        str | None, typer.Option(help="judge freshness on this day (YYYY-MM-DD; default today)")
+    ] = None,
+) -> None:
+    """Rebuild the catalogue tables, exports and site (what the catalogue DAG runs)."""
+    from govlake.pipeline import catalogue_step
+
+    with console.status("catalogue: dbt models, exports, site"):
+        summary = catalogue_step(as_of)
+    if summary["problems"]:
+        _fail("\n".join(summary["problems"]))
+    console.print(f"catalogue rebuilt: {len(summary['exports'])} exports, site {summary['site']}")
+
+
+@catalog.command("export")
+def catalog_export(
+    out: Annotated[Path | None, typer.Option("--out", help="folder (default: in the lake)")] = None,
+) -> None:
+    """Write catalogue.json / .csv / .xlsx and DCAT-AP (Turtle, JSON-LD) from the warehouse."""
+    from govlake.catalogue.dcat import DcatError
+    from govlake.catalogue.export import CatalogueMissing, export_catalogue
+
+    try:
+        paths = export_catalogue(out_dir=out)
+    except (CatalogueMissing, DcatError) as exc:
+        _fail(str(exc))
+    for path in paths:
+        console.print(f"wrote {path}")
+
+
+@catalog.command("site")
+def catalog_site(
+    out: Annotated[Path | None, typer.Option("--out", help="folder (default: in the lake)")] = None,
+) -> None:
+    """Build the static catalogue site for departments (works offline)."""
+    from govlake.catalogue.site import SiteError, build_site
+
+    try:
+        site = build_site(out_dir=out)
+    except SiteError as exc:
+        _fail(str(exc))
+    console.print(f"catalogue site: {site / 'index.html'}")
+
+
+@catalog.command("serve")
+def catalog_serve(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8000,
+) -> None:
+    """Serve the catalogue site (and the quality Data Docs it links to) on this machine."""
+    from govlake.catalogue.site import serve, site_dir
+    from govlake.lake import Lake
+
+    folder = site_dir(Lake.default())
+    if not (folder / "index.html").exists():
+        _fail(f"no site at {folder}: run `govlake catalog site` (or `govlake run`) first")
+    serve(folder, port)
 
 
 def _summary(lake, outcomes) -> None:

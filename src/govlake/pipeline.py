@@ -89,3 +89,35 @@ def gate_step(resource_id: str) -> dict:
 def verdict(*summaries: dict | None) -> list[str]:
     """All problems of a run, in order; the caller fails the run when there are any."""
     return [p for s in summaries if s for p in s.get("problems", [])]
+
+
+# The catalogue's own dbt nodes: its models (tag) and the two seeds rendered from the register.
+CATALOGUE_SELECTION = ["tag:catalogue", "catalogue_entries", "catalogue_items"]
+
+
+def catalogue_step(as_of: str | None = None) -> dict:
+    """Catalogue models (freshness judged on ``as_of``, the run's day) → exports → site.
+
+    Runs after every build; the models are rebuilt on their own so that freshness moves with
+    the days even when no new batch arrived.
+    """
+    import datetime as dt
+
+    from govlake.catalogue.export import export_catalogue
+    from govlake.catalogue.site import build_site
+    from govlake.transform import build
+
+    summary = StageSummary("catalogue")
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    result = build(CATALOGUE_SELECTION, as_of=day)
+    if not result.success:
+        summary.problems.append(f"catalogue models: {result.message}")
+        return summary.to_dict()
+    exported = export_catalogue()
+    site = build_site()
+    return {
+        **summary.to_dict(),
+        "models": result.nodes,
+        "exports": [str(p) for p in exported],
+        "site": str(site / "index.html"),
+    }

@@ -202,19 +202,23 @@ class DepartmentDelivery(_Strict):
         return DEFAULT_SETTLE_SECONDS if self.settle_seconds is None else self.settle_seconds
 
 
-class Resource(_Strict):
-    """信息资源: one catalogue entry, delivered as one extract."""
+class CatalogueFields(_Strict):
+    """The 编制指南 (2017) fields every catalogue entry has, whether a department delivers it
+    (``Resource``) or govlake derives it (``DerivedResource``, written in dbt YAML ``meta``)."""
 
-    id: Annotated[str, Field(pattern=IDENT)]
     name: str = Field(description="信息资源名称")
     name_en: str
     resource_code: Annotated[str, Field(pattern=r"^\d{9}/\d{6}$", description="信息资源代码")]
     classification: Classification
     abstract: str = Field(description="信息资源摘要")
-    delivery: Delivery
     share_type: ShareType
-    share_condition: str | None = None
-    share_method: Literal["接口", "文件下载", "库表交换"]
+    share_condition: str | None = Field(default=None, description="共享条件 (有条件共享)")
+    share_basis: str | None = Field(
+        default=None, description="不予共享的法律、行政法规或政策依据 (required for 不予共享)"
+    )
+    share_method: Literal["接口", "文件下载", "库表交换"] | None = Field(
+        default=None, description="共享方式 (none for 不予共享)"
+    )
     open_type: OpenType
     open_condition: str | None = None
     update_cycle: UpdateCycle
@@ -225,6 +229,41 @@ class Resource(_Strict):
     )
     theme: str | None = Field(default=None, description="主题库 it feeds: a key of vocab theme")
     related: list[str] = Field(default_factory=list, description="关联资源代码")
+
+    @property
+    def is_open(self) -> bool:
+        """May be published (open, not classified)."""
+        return self.open_type is not OpenType.closed and not self.classified
+
+    @model_validator(mode="after")
+    def _check_catalogue(self) -> CatalogueFields:
+        if not self.resource_code.startswith(self.classification.code + "/"):
+            raise ValueError(
+                f"resource_code {self.resource_code} does not start with its classification "
+                f"code {self.classification.code}"
+            )
+        if self.share_type is ShareType.conditional and not self.share_condition:
+            raise ValueError("有条件共享 needs share_condition")
+        if self.share_type is ShareType.none and not self.share_basis:
+            raise ValueError(
+                "不予共享 needs share_basis (the law, regulation or policy it rests on)"
+            )
+        if self.share_type is not ShareType.none and not self.share_method:
+            raise ValueError(f"{self.share_type.value} needs share_method (共享方式)")
+        if self.open_type is OpenType.conditional and not self.open_condition:
+            raise ValueError("有条件开放 needs open_condition")
+        if self.classified and self.open_type is not OpenType.closed:
+            raise ValueError("a classified (涉密) resource cannot be open")
+        if self.classified and self.share_type is not ShareType.none:
+            raise ValueError("a classified (涉密) resource cannot be shared: use 不予共享")
+        return self
+
+
+class Resource(CatalogueFields):
+    """信息资源: one catalogue entry, delivered as one extract."""
+
+    id: Annotated[str, Field(pattern=IDENT)]
+    delivery: Delivery
     max_failure_rate: float = Field(default=0.05, ge=0, le=1, description="quality gate hold")
     latest_by: list[str] = Field(
         default_factory=list,
@@ -244,24 +283,8 @@ class Resource(_Strict):
     def key_fields(self) -> list[InfoItem]:
         return [f for f in self.fields if f.key]
 
-    @property
-    def is_open(self) -> bool:
-        """May be published (open, not classified)."""
-        return self.open_type is not OpenType.closed and not self.classified
-
     @model_validator(mode="after")
     def _check(self) -> Resource:
-        if not self.resource_code.startswith(self.classification.code + "/"):
-            raise ValueError(
-                f"resource_code {self.resource_code} does not start with its classification "
-                f"code {self.classification.code}"
-            )
-        if self.share_type is ShareType.conditional and not self.share_condition:
-            raise ValueError("有条件共享 needs share_condition")
-        if self.open_type is OpenType.conditional and not self.open_condition:
-            raise ValueError("有条件开放 needs open_condition")
-        if self.classified and self.open_type is not OpenType.closed:
-            raise ValueError("a classified (涉密) resource cannot be open")
         seen: set[str] = set()
         for f in self.fields:
             for name in (f.name, f.label):
@@ -274,6 +297,15 @@ class Resource(_Strict):
         if unknown:
             raise ValueError(f"latest_by names unknown field(s): {', '.join(unknown)}")
         return self
+
+
+class DerivedResource(CatalogueFields):
+    """信息资源 govlake derives (基础库, 主题库, open products). Its entry is written once, in its
+    dbt model's YAML ``meta.catalogue``; its 信息项 are the model's documented columns."""
+
+    provider: Annotated[
+        str, Field(pattern=IDENT, description="提供方: the register department answerable for it")
+    ]
 
 
 class Department(_Strict):
@@ -435,10 +467,16 @@ def load_register(directory: Path | None = None) -> Register:
     departments = [load_department(p) for p in paths]
     files: dict[str, Path] = {}
     seen_dept: dict[str, Path] = {}
+    seen_code: dict[str, Path] = {}
     for p, d in zip(paths, departments, strict=True):
         if d.id in seen_dept:
             raise RegisterError(f"{p}: department id {d.id} already defined in {seen_dept[d.id]}")
+        if d.code in seen_code:
+            raise RegisterError(
+                f"{p}: department code {d.code} already used in {seen_code[d.code]}"
+            )
         seen_dept[d.id] = p
+        seen_code[d.code] = p
         for r in d.resources:
             if r.id in files:
                 raise RegisterError(f"{p}: resource {r.id} already defined in {files[r.id]}")

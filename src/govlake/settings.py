@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     ckan_url: str = "http://127.0.0.1:5000"
     ckan_token: SecretStr | None = None
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
+    catalogue_base_uri: str = Field(
+        default="https://data.bjsjs.gov.cn/",
+        description="where the catalogue and open-data portal are served: the base of the DCAT "
+        "export's URIs (datasets, landing pages, download URLs)",
+    )
+    catalogue_license: str = Field(
+        default="http://publications.europa.eu/resource/authority/licence/CC_BY_4_0",
+        description="licence of open (无条件开放) resources in the DCAT export (CC BY 4.0)",
+    )
     ingest_lock_timeout: float = Field(
         default=900, ge=0, description="seconds a run waits for another ingest of the resource"
     )
@@ -63,6 +72,12 @@ class Settings(BaseSettings):
         """Relative paths are taken from the current folder once, so dbt (which runs in its
         project folder) and Airflow tasks see the same place."""
         return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("catalogue_base_uri")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        """URIs are made by appending paths to the base."""
+        return value if value.endswith("/") else value + "/"
 
     @property
     def warehouse(self) -> Path:
@@ -98,6 +113,8 @@ class Settings(BaseSettings):
             "ckan_url": self.ckan_url,
             "ckan_token": "******" if self.ckan_token else "(not set)",
             "duckdb_threads": str(self.duckdb_threads or "auto"),
+            "catalogue_base_uri": self.catalogue_base_uri,
+            "catalogue_license": self.catalogue_license,
             "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",
             "delivery_poke_seconds": f"{self.delivery_poke_seconds:g} s",
             "delivery_wait_seconds": f"{self.delivery_wait_seconds:g} s",

@@ -27,6 +27,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -35,12 +36,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from govlake.catalogue.facts import write_facts
 from govlake.lake import Lake, atomic_path
 from govlake.patches import dbt as dbt_patches
 from govlake.patches.dbt_duckdb import release_database
 from govlake.settings import Settings, get_settings
 from govlake.transform.project import assemble, render_project
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 EXPORTED_SCHEMAS = ("base", "open")  # → curated/<schema>/<model>.parquet
 STATE_SCHEMA = "_govlake"
 
@@ -231,8 +234,13 @@ def build(
     *,
     full_refresh: bool = False,
     settings: Settings | None = None,
+    as_of: dt.date | None = None,
 ) -> BuildResult:
-    """Run ``dbt build`` (seeds, models, tests) and swap the new warehouse in on success."""
+    """Run ``dbt build`` (seeds, models, tests) and swap the new warehouse in on success.
+
+    ``as_of``: the day the catalogue judges freshness on (default: today in Beijing); a DAG
+    passes its run's date so that a rerun gives the same answer.
+    """
     from govlake.register import load_register
 
     started = time.perf_counter()
@@ -309,10 +317,12 @@ def build(
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
         "GOVLAKE_DBT_DELETES": json.dumps(with_deletes),
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
+        "GOVLAKE_DBT_AS_OF": (as_of or dt.datetime.now(BEIJING).date()).isoformat(),
     }
     with _build_lock(work / "build.lock"):
         with _phase(result, "prepare"):
             assemble(dbt_project)
+            write_facts(lake, register)
         shutil.rmtree(next_dir, ignore_errors=True)
         next_dir.mkdir(parents=True)
         try:
@@ -338,7 +348,9 @@ def build(
                 result.seconds = time.perf_counter() - started
                 return result
             with _phase(result, "swap"):
-                _write_state(next_wh, files if not select else (before or {}), fingerprint)
+                # a selection rebuilt part of the project: keep what the rest was built from
+                kept = (before or {}, state[1] if state else "") if select else (files, fingerprint)
+                _write_state(next_wh, *kept)
                 os.replace(next_rs, restricted)
                 os.replace(next_wh, warehouse)
         finally:

@@ -1,11 +1,12 @@
 """The dbt project a build runs: the hand-written ``dbt_project/`` plus what the register renders.
 
 Sources, staging and current-row models, the analysts' per-resource tables, conflict models and
-the vocabulary seed are derived from the register (``govlake.transform.sources``). Rather than
-committing them, every build assembles the whole project in the lake (``_build/dbt_project``):
-the repository's files copied, the rendered ones beside them. So adding one department YAML is
-all a new extract needs, a build never rewrites a tracked file, and two lakes built from two
-registers in one process never share a project folder.
+the vocabulary seed are derived from the register (``govlake.transform.sources``), the
+catalogue's seeds from the register and the models' ``meta.catalogue`` (``govlake.catalogue``).
+Rather than committing them, every build assembles the whole project in the lake
+(``_build/dbt_project``): the repository's files copied, the rendered ones beside them. So adding
+one department YAML is all a new extract needs, a build never rewrites a tracked file, and two
+lakes built from two registers in one process never share a project folder.
 
 Files are rewritten only when their bytes change and stale ones are removed, so dbt's partial
 parsing (keyed on file contents) stays warm between builds.
@@ -78,8 +79,11 @@ def _check_model_names(files: dict[str, bytes]) -> None:
 
 def render_project(register: Register, directory: Path) -> Project:
     """The project for ``register``, to be assembled in ``directory`` (nothing written yet)."""
+    from govlake.catalogue.entries import rendered as catalogue_seeds
+
     files = hand_written()
-    rendered = {rel: text.encode("utf-8") for rel, text in sources.rendered(register).items()}
+    texts = sources.rendered(register) | catalogue_seeds(register, SOURCE_DIR)
+    rendered = {rel: text.encode("utf-8") for rel, text in texts.items()}
     clash = sorted(set(files) & set(rendered))
     if clash:
         raise RuntimeError(

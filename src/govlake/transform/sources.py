@@ -175,6 +175,24 @@ def render_sources(register: Register) -> str:
         )
     sources.append(
         {
+            "name": "lake",
+            "description": "what the lake knows about each resource (written by the build)",
+            "tables": [
+                {
+                    "name": "resource_facts",
+                    "description": "files, batches, rows, last delivery and quality score per "
+                    "register resource, from the manifest and the quality results "
+                    "(govlake.catalogue.facts)",
+                    "meta": {
+                        "external_location": 'read_parquet(\'{{ env_var("GOVLAKE_LAKE_ROOT") }}'
+                        "/_build/catalogue/resource_facts.parquet')"
+                    },
+                }
+            ],
+        }
+    )
+    sources.append(
+        {
             "name": "reference",
             "description": "reference tables kept beside the register (catalog/reference)",
             "meta": {
