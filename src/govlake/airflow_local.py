@@ -48,6 +48,10 @@ def configure(airflow_home: Path, port: int = DEFAULT_PORT, *, serving: bool = F
     manager lets everyone in as admin, so there is no password to find. ``serving`` (the UI and
     its components) logs at INFO, so task logs say what the task did; in-process runs stay quiet.
     """
+    # Airflow's own standard provider (the sensor decorator) imports a name Airflow deprecated;
+    # the warning is logged to stdout, where it is noise in `govlake run` and breaks the airflow
+    # CLI's `--output json`.
+    warnings.filterwarnings("ignore", message=r"The `airflow\.utils\.operator_helpers\.")
     home = Path(os.environ.setdefault("AIRFLOW_HOME", str(airflow_home)))
     home.mkdir(parents=True, exist_ok=True)
     defaults = {
@@ -138,9 +142,6 @@ def sync_dags() -> dict[str, str]:
 def cli(args: list[str]) -> int:
     """Run an ``airflow`` CLI command in this environment: database migrated, DAGs current."""
     warnings.filterwarnings("ignore", message="Could not import graphviz")
-    # Airflow's own standard provider (the sensor decorator) imports a name Airflow deprecated;
-    # the warning is logged to stdout, where it would break `--output json`.
-    warnings.filterwarnings("ignore", message=r"The `airflow\.utils\.operator_helpers\.")
     migrate()
     # A file that fails to import is reported as "Error loading DAG from <file>: <reason>";
     # the parser's traceback on top would bury the register's own message.
