@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-ORDER = ["sample.py", "ingest.py", "quality.py", "build.py", "catalogue_export.py", "site.py"]
+ORDER = [
+    "sample.py",
+    "ingest.py",
+    "quality.py",
+    "build.py",
+    "catalogue_export.py",
+    "site.py",
+    "catalogue.py",
+]
 
 if __name__ == "__main__":
     names = sys.argv[1:] or ORDER
