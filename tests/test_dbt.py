@@ -524,11 +524,10 @@ def test_the_catalogue_tables_are_the_register_and_the_derived_models(built):
     root, _, register = built
     expected = {e.code: e for e in entries(register)}
     with _wh(root) as con:
-        rows = dict(con.execute(
-            "select resource_code, layer from catalogue.catalogue_resource").fetchall())  # fmt: skip
+        sql = "select resource_code, {} from catalogue.catalogue_{}"
+        rows = dict(con.execute(sql.format("layer", "resource")).fetchall())
         edges = set(con.execute("select * from catalogue.catalogue_lineage").fetchall())
-        counts = dict(con.execute(
-            "select resource_code, current_rows from catalogue.catalogue_status").fetchall())  # fmt: skip
+        counts = dict(con.execute(sql.format("current_rows", "status")).fetchall())
         scores = con.execute(
             "select min(score), max(score), count(*) from catalogue.catalogue_metadata_quality"
         ).fetchone()
