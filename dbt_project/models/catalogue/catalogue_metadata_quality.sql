@@ -89,21 +89,12 @@ final as (
             as points,
         cast(sum(prop.points) filter (where prop.applies) as integer) as max_points,
         round(100.0 * points / max_points, 1) as score,
+        {%- for dimension in ['findability', 'accessibility', 'interoperability',
+                              'reusability', 'contextuality'] %}
         cast(coalesce(sum(prop.points) filter (
-            where prop.applies and prop.ok and prop.dimension = 'findability'), 0) as integer)
-            as findability,
-        cast(coalesce(sum(prop.points) filter (
-            where prop.applies and prop.ok and prop.dimension = 'accessibility'), 0) as integer)
-            as accessibility,
-        cast(coalesce(sum(prop.points) filter (
-            where prop.applies and prop.ok and prop.dimension = 'interoperability'), 0) as integer)
-            as interoperability,
-        cast(coalesce(sum(prop.points) filter (
-            where prop.applies and prop.ok and prop.dimension = 'reusability'), 0) as integer)
-            as reusability,
-        cast(coalesce(sum(prop.points) filter (
-            where prop.applies and prop.ok and prop.dimension = 'contextuality'), 0) as integer)
-            as contextuality,
+            where prop.applies and prop.ok and prop.dimension = '{{ dimension }}'), 0) as integer)
+            as {{ dimension }},
+        {%- endfor %}
         coalesce(
             list(prop.missing order by prop.dimension, prop.property)
                 filter (where prop.applies and not prop.ok),
