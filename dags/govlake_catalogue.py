@@ -15,8 +15,6 @@ from airflow.sdk import dag, task
 
 from govlake.assets import BUILT_LAYERS, catalogue_asset, warehouse_asset
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
-
 
 @dag(
     dag_id="catalogue",
@@ -35,8 +33,9 @@ def catalogue():
         from airflow.sdk.exceptions import AirflowFailException
 
         from govlake.pipeline import catalogue_step
+        from govlake.transform.build import beijing_today
 
-        day = dag_run.run_after.astimezone(BEIJING).date().isoformat()
+        day = beijing_today(dag_run.run_after).isoformat()
         summary = catalogue_step(as_of=day)
         if summary["problems"]:
             raise AirflowFailException("\n".join(summary["problems"]))

@@ -542,3 +542,27 @@ def test_the_catalogue_tables_are_the_register_and_the_derived_models(built):
     for r in register.resources.values():
         assert (counts[r.resource_code] is None) == r.classified
     assert 0 < scores[0] <= scores[1] <= 100 and scores[2] == len(expected)
+
+
+def test_catalogue_step_rebuilds_the_tables_only_when_out_of_date(built, monkeypatch):
+    """After a build the catalogue tables are current (made for the day): the catalogue DAG's
+    task writes exports and site only; on another day it rebuilds them for that day."""
+    from govlake.pipeline import catalogue_step
+    from govlake.settings import get_settings
+    from govlake.transform.build import beijing_today
+    from govlake.transform.query import catalogue_as_of
+
+    root, _, _ = built
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
+    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY.decode())
+    get_settings.cache_clear()
+    today = beijing_today()
+    if catalogue_as_of() != today:  # the module's build ran before midnight in Beijing
+        catalogue_step(today.isoformat())
+    same_day = catalogue_step(today.isoformat())
+    assert not same_day["problems"] and not same_day["models_rebuilt"]
+    assert (root / "catalogue" / "exports" / "catalogue.json").is_file()
+    later = today + dt.timedelta(days=400)
+    next_time = catalogue_step(later.isoformat())
+    assert next_time["models_rebuilt"] and catalogue_as_of() == later
+    assert not catalogue_step(later.isoformat())["models_rebuilt"]

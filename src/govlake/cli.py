@@ -340,7 +340,10 @@ def catalog_build(
         summary = catalogue_step(as_of)
     if summary["problems"]:
         _fail("\n".join(summary["problems"]))
-    console.print(f"catalogue rebuilt: {len(summary['exports'])} exports, site {summary['site']}")
+    models = "rebuilt" if summary["models_rebuilt"] else "already current (as the build left them)"
+    console.print(
+        f"catalogue tables {models}; {len(summary['exports'])} exports; site {summary['site']}"
+    )
 
 
 @catalog.command("export")

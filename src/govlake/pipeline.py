@@ -98,26 +98,38 @@ CATALOGUE_SELECTION = ["tag:catalogue", "catalogue_entries", "catalogue_items"]
 def catalogue_step(as_of: str | None = None) -> dict:
     """Catalogue models (freshness judged on ``as_of``, the run's day) → exports → site.
 
-    Runs after every build; the models are rebuilt on their own so that freshness moves with
-    the days even when no new batch arrived.
+    Runs after every build. The build has built the catalogue models already; they are rebuilt
+    here only when they are out of date: judged on another day, or the lake's facts (files,
+    batches, quality) moved since without a build.
     """
     import datetime as dt
 
     from govlake.catalogue.export import export_catalogue
+    from govlake.catalogue.facts import facts_unchanged
     from govlake.catalogue.site import build_site
+    from govlake.lake import Lake
+    from govlake.register import load_register
     from govlake.transform import build
+    from govlake.transform.build import beijing_today
+    from govlake.transform.query import catalogue_as_of
 
     summary = StageSummary("catalogue")
-    day = dt.date.fromisoformat(as_of) if as_of else None
-    result = build(CATALOGUE_SELECTION, as_of=day)
-    if not result.success:
-        summary.problems.append(f"catalogue models: {result.message}")
-        return summary.to_dict()
+    day = dt.date.fromisoformat(as_of) if as_of else beijing_today()
+    lake = Lake.default()
+    current = catalogue_as_of() == day and facts_unchanged(lake, load_register())
+    models: dict = {}
+    if not current:
+        result = build(CATALOGUE_SELECTION, as_of=day)
+        if not result.success:
+            summary.problems.append(f"catalogue models: {result.message}")
+            return summary.to_dict()
+        models = result.nodes
     exported = export_catalogue()
     site = build_site()
     return {
         **summary.to_dict(),
-        "models": result.nodes,
+        "models": models,
+        "models_rebuilt": not current,
         "exports": [str(p) for p in exported],
         "site": str(site / "index.html"),
     }

@@ -72,3 +72,10 @@ def write_facts(lake: Lake, register: Register) -> Path:
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
     return target
+
+
+def facts_unchanged(lake: Lake, register: Register) -> bool:
+    """Whether the facts the last build wrote are still what the lake says (no file delivered,
+    rejected or gated since): then the catalogue tables need no rebuild for them."""
+    path = facts_path(lake)
+    return path.exists() and pq.read_table(path).equals(resource_facts(lake, register))

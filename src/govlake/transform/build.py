@@ -44,6 +44,13 @@ from govlake.settings import Settings, get_settings
 from govlake.transform.project import assemble, render_project
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def beijing_today(moment: dt.datetime | None = None) -> dt.date:
+    """The district's date (UTC+8) now, or of ``moment``: the day freshness is judged on."""
+    return (moment or dt.datetime.now(dt.UTC)).astimezone(BEIJING).date()
+
+
 EXPORTED_SCHEMAS = ("base", "open")  # → curated/<schema>/<model>.parquet
 STATE_SCHEMA = "_govlake"
 
@@ -317,7 +324,7 @@ def build(
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
         "GOVLAKE_DBT_DELETES": json.dumps(with_deletes),
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
-        "GOVLAKE_DBT_AS_OF": (as_of or dt.datetime.now(BEIJING).date()).isoformat(),
+        "GOVLAKE_DBT_AS_OF": (as_of or beijing_today()).isoformat(),
     }
     with _build_lock(work / "build.lock"):
         with _phase(result, "prepare"):
@@ -357,7 +364,9 @@ def build(
             release_database()
             shutil.rmtree(next_dir, ignore_errors=True)
     with _phase(result, "export"):
-        result.exported = export_curated(warehouse, lake, None if result.full_refresh else built)
+        # a selection re-exports only what it rebuilt, even when the project changed
+        everything = result.full_refresh and not select
+        result.exported = export_curated(warehouse, lake, None if everything else built)
     result.seconds = time.perf_counter() - started
     counts = ", ".join(f"{n} {s}" for s, n in sorted(result.nodes.items()))
     mode = "full" if result.full_refresh else f"incremental ({len(result.new_batches)} new)"

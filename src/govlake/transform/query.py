@@ -55,6 +55,22 @@ def connect_analyst(settings: Settings | None = None):
     return con
 
 
+def catalogue_as_of(settings: Settings | None = None):
+    """The day the warehouse's catalogue judged freshness on (None: no catalogue yet)."""
+    import duckdb
+
+    try:
+        con = connect_analyst(settings)
+    except WarehouseMissing:
+        return None
+    try:
+        return con.execute("select max(as_of_date) from catalogue.catalogue_status").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+
+
 def _render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
     if fmt == "json":
         return json.dumps(
