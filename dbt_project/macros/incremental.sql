@@ -50,6 +50,22 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The analysts' per-resource tables (resources/) on incremental runs: forget the rows that left
+    the resource's current rows (a newer delivery replaced them) and those this run writes again;
+    the model then appends the changed current rows. Rows are matched by (_batch_id, _source_row):
+    the analysts' tables carry no key of a person. -#}
+{% macro govlake_forget_replaced_rows(current_model) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as stored
+    where {{ govlake_changed_rows_filter() }}
+        or not exists (
+            select 1
+            from {{ ref(current_model) }} as kept
+            where kept._batch_id = stored._batch_id and kept._source_row = stored._source_row
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {#- schema names as configured (staging, base, open, ...), not dbt's <target>_<custom> -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{- custom_schema_name if custom_schema_name else target.schema -}}

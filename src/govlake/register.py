@@ -365,6 +365,12 @@ class Register:
         return out
 
 
+def load_yaml(text: str):
+    """Safe YAML with libyaml's parser when present (the build reads the register and the
+    models' YAML on every run; the pure-Python parser is several times slower)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _pydantic_message(path: Path, data: dict, err: ValidationError) -> str:
     """Turn pydantic's locations into 'resource X / field Y / attribute' for people."""
     lines = [f"{path}: invalid register entry"]
@@ -390,7 +396,7 @@ def _pydantic_message(path: Path, data: dict, err: ValidationError) -> str:
 
 def load_department(path: Path) -> Department:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise RegisterError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -482,7 +488,7 @@ def load_register(directory: Path | None = None) -> Register:
                 raise RegisterError(f"{p}: resource {r.id} already defined in {files[r.id]}")
             files[r.id] = p
     vocab_path = directory / "vocab.yml"
-    vocab = yaml.safe_load(vocab_path.read_text(encoding="utf-8")) if vocab_path.exists() else {}
+    vocab = load_yaml(vocab_path.read_text(encoding="utf-8")) if vocab_path.exists() else {}
     register = Register(departments, vocab or {})
     _check_vocab(register, files)
     _check_across(register, files)

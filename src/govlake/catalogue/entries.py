@@ -25,6 +25,7 @@ from govlake.register import (
     RegisterError,
     Resource,
     Sensitivity,
+    load_yaml,
 )
 
 CATEGORIES = {"1": "基础信息资源", "2": "主题信息资源", "3": "部门信息资源"}
@@ -143,7 +144,7 @@ def derived_entries(project_dir: Path) -> list[Entry]:
     out = []
     for layer in DERIVED_LAYERS:
         for path in sorted((project_dir / "models" / layer).glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml(path.read_text(encoding="utf-8")) or {}
             for model in data.get("models") or []:
                 declared = (model.get("meta") or {}).get("catalogue")
                 if declared is None:

@@ -2,38 +2,47 @@
 
 The manifest (files and batches) and the quality results live in the lake as files and have
 their own readers; rather than teaching dbt to read them a second way, the build writes one small
-Parquet table per build (``_build/catalogue/resource_facts.parquet``) that the dbt source
-``lake.resource_facts`` reads. The quality score is ``govlake.quality.quality_scores``, the one
-definition of it.
+table per build (``_build/catalogue/resource_facts.json``) that the dbt source
+``lake.resource_facts`` reads with the column types below. The quality score is
+``govlake.quality.quality_scores``, the one definition of it. JSON rather than Parquet: building
+a timestamp column with pyarrow imports pandas, a cost every build would pay for 20 rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import Any
 
 from govlake.lake import Lake, atomic_path
 from govlake.register import Register
 
-SCHEMA = pa.schema([
-    ("resource_id", pa.string()), ("files", pa.int64()), ("waiting_files", pa.int64()),
-    ("rejected_files", pa.int64()), ("batches", pa.int64()), ("held_batches", pa.int64()),
-    ("rows_delivered", pa.int64()), ("rows_accepted", pa.int64()),
-    ("rows_quarantined", pa.int64()), ("last_batch_id", pa.string()),
-    ("last_batch_date", pa.date32()), ("last_delivered_at", pa.timestamp("us", tz="UTC")),
-    ("quality_score", pa.float64()),
-])  # fmt: skip
+# column → DuckDB type, in order: the one schema of the facts (the dbt source reads it)
+COLUMNS = {
+    "resource_id": "varchar",
+    "files": "bigint",
+    "waiting_files": "bigint",
+    "rejected_files": "bigint",
+    "batches": "bigint",
+    "held_batches": "bigint",
+    "rows_delivered": "bigint",
+    "rows_accepted": "bigint",
+    "rows_quarantined": "bigint",
+    "last_batch_id": "varchar",
+    "last_batch_date": "date",
+    "last_delivered_at": "timestamptz",
+    "quality_score": "double",
+}
 WITH_ROWS = frozenset({"ingested", "accepted", "held"})
+RELATIVE_PATH = "_build/catalogue/resource_facts.json"
 
 
 def facts_path(lake: Lake) -> Path:
-    return lake.root / "_build" / "catalogue" / "resource_facts.parquet"
+    return lake.root / RELATIVE_PATH
 
 
-def resource_facts(lake: Lake, register: Register) -> pa.Table:
+def resource_facts(lake: Lake, register: Register) -> list[dict[str, Any]]:
     """One row per register resource (zeros and nulls for one never delivered)."""
     from govlake.ingest import read_manifest
     from govlake.quality import quality_scores
@@ -46,7 +55,7 @@ def resource_facts(lake: Lake, register: Register) -> pa.Table:
         latest = max(
             batches, key=lambda e: (e.get("batch_date") or "", e["received"]), default=None
         )
-        received = [e["received"] for e in batches]
+        received = [dt.datetime.fromisoformat(e["received"]) for e in batches]
         rows.append({
             "resource_id": rid,
             "files": len(entries),
@@ -58,19 +67,22 @@ def resource_facts(lake: Lake, register: Register) -> pa.Table:
             "rows_accepted": sum(e.get("accepted_rows") or 0 for e in batches),
             "rows_quarantined": sum(e.get("quarantined_rows") or 0 for e in batches),
             "last_batch_id": latest["batch_id"] if latest else None,
-            "last_batch_date": dt.date.fromisoformat(latest["batch_date"]) if latest else None,
-            "last_delivered_at": dt.datetime.fromisoformat(max(received)) if received else None,
+            "last_batch_date": latest["batch_date"] if latest else None,
+            "last_delivered_at": max(received).isoformat() if received else None,
             "quality_score": scores.get(rid),
         })  # fmt: skip
-    return pa.Table.from_pylist(rows, schema=SCHEMA)
+    return rows
+
+
+def _text(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=0, sort_keys=False)
 
 
 def write_facts(lake: Lake, register: Register) -> Path:
-    """Write the facts table atomically; the catalogue models read it at build time."""
+    """Write the facts atomically; the catalogue models read them at build time."""
     target = facts_path(lake)
-    table = resource_facts(lake, register)
     with atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
+        tmp.write_text(_text(resource_facts(lake, register)), encoding="utf-8")
     return target
 
 
@@ -78,4 +90,5 @@ def facts_unchanged(lake: Lake, register: Register) -> bool:
     """Whether the facts the last build wrote are still what the lake says (no file delivered,
     rejected or gated since): then the catalogue tables need no rebuild for them."""
     path = facts_path(lake)
-    return path.exists() and pq.read_table(path).equals(resource_facts(lake, register))
+    current = _text(resource_facts(lake, register))
+    return path.exists() and path.read_text(encoding="utf-8") == current

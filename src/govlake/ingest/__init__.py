@@ -6,31 +6,33 @@
 them in a raw part) the quality gate shares with ingest.
 """
 
-from govlake.ingest.idcheck import invalid_mask, recorded_invalid_rows
-from govlake.ingest.manifest import STATUSES, read_manifest, update_status
-from govlake.ingest.pseudonym import normalise_array
-from govlake.ingest.readers import Rejected, detect_encoding, read_file
-from govlake.ingest.runner import (
-    FileResult,
-    IngestReport,
-    ingest_file,
-    ingest_resource,
-    pending_files,
-)
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "STATUSES",
-    "FileResult",
-    "IngestReport",
-    "Rejected",
-    "detect_encoding",
-    "ingest_file",
-    "ingest_resource",
-    "invalid_mask",
-    "normalise_array",
-    "pending_files",
-    "read_file",
-    "read_manifest",
-    "recorded_invalid_rows",
-    "update_status",
-]
+# name → the submodule that defines it; imported on first use, so that reading the manifest
+# (the build, the catalogue) does not import the readers' DuckDB, pandas and numpy.
+_EXPORTS = {
+    "invalid_mask": "idcheck",
+    "recorded_invalid_rows": "idcheck",
+    "STATUSES": "manifest",
+    "read_manifest": "manifest",
+    "update_status": "manifest",
+    "normalise_array": "pseudonym",
+    "Rejected": "readers",
+    "detect_encoding": "readers",
+    "read_file": "readers",
+    "FileResult": "runner",
+    "IngestReport": "runner",
+    "ingest_file": "runner",
+    "ingest_resource": "runner",
+    "pending_files": "runner",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -1,37 +1,36 @@
 """Quality gate (Great Expectations 1.x): suites from the register, row-level quarantine,
 results table, quality scores and Data Docs.
 
-Importing this package is cheap: GX is imported only when a suite is built or a batch is
-validated, so DAG files and the CLI start fast. See ``quality/README.md``.
+Importing this package is cheap: each name is imported from its module on first use, and GX
+only when a suite is built or a batch is validated, so DAG files, the CLI and the build (which
+reads the quality scores) start fast. See ``quality/README.md``.
 """
 
 from __future__ import annotations
 
-from govlake.quality.docs import build_data_docs
-from govlake.quality.frame import checked_frame
-from govlake.quality.gate import validate_batch
-from govlake.quality.results import (
-    SCORE_BATCHES,
-    latest_runs,
-    quality_scores,
-    read_results,
-    register_view,
-    summarise,
-)
-from govlake.quality.revalidate import revalidate
-from govlake.quality.verdict import GateError, GateResult
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "SCORE_BATCHES",
-    "GateError",
-    "GateResult",
-    "build_data_docs",
-    "checked_frame",
-    "latest_runs",
-    "quality_scores",
-    "read_results",
-    "register_view",
-    "revalidate",
-    "summarise",
-    "validate_batch",
-]
+_EXPORTS = {
+    "build_data_docs": "docs",
+    "checked_frame": "frame",
+    "validate_batch": "gate",
+    "SCORE_BATCHES": "results",
+    "latest_runs": "results",
+    "quality_scores": "results",
+    "read_results": "results",
+    "register_view": "results",
+    "summarise": "results",
+    "revalidate": "revalidate",
+    "GateError": "verdict",
+    "GateResult": "verdict",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

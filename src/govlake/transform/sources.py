@@ -19,12 +19,17 @@ import io
 
 import yaml
 
+from govlake.catalogue.facts import COLUMNS as _FACTS
+from govlake.catalogue.facts import RELATIVE_PATH as FACTS_PATH
 from govlake.formats import DATE_FORMATS, MONTH_FORMATS
 from govlake.register import FieldFormat, Register, Resource, Sensitivity
 
 SOURCES_FILE = "models/staging/_sources.yml"
 VOCAB_FILE = "seeds/vocab.csv"
 RESOURCES_DIR = "models/resources"  # the analysts' current rows, one table per resource
+
+# struct_pack, not a {...} literal: the location is rendered by Jinja and then str.format
+FACTS_COLUMNS = ", ".join(f"{name} := '{kind}'" for name, kind in _FACTS.items())
 
 HEADER = (
     "# GENERATED at build time by govlake.transform.sources from catalog/ (the register).\n"
@@ -184,8 +189,8 @@ def render_sources(register: Register) -> str:
                     "register resource, from the manifest and the quality results "
                     "(govlake.catalogue.facts)",
                     "meta": {
-                        "external_location": 'read_parquet(\'{{ env_var("GOVLAKE_LAKE_ROOT") }}'
-                        "/_build/catalogue/resource_facts.parquet')"
+                        "external_location": 'read_json(\'{{ env_var("GOVLAKE_LAKE_ROOT") }}'
+                        f"/{FACTS_PATH}', columns = struct_pack({FACTS_COLUMNS}))"
                     },
                 }
             ],
@@ -473,14 +478,21 @@ def analyst_model(resource: Resource) -> str:
 
 
 def render_resource_sql(resource: Resource) -> str:
+    """Incremental: an incremental build rewrites only the rows its new batches changed
+    (``govlake_forget_replaced_rows``), not the whole table."""
     columns = ",\n".join(f"        {name}" for name, _ in analyst_columns(resource))
+    current = current_model(resource)
     return (
         f"-- GENERATED from the register (resource {resource.id}): its current rows for analysts,\n"
         "-- without personal fields or pseudonyms (those stay in the restricted zone).\n"
-        f"{{{{ config(alias={resource.id!r}) }}}}\n\n"
+        "{{ config(\n"
+        f"    alias={resource.id!r},\n"
+        f'    pre_hook="{{{{ govlake_forget_replaced_rows({current!r}) }}}}",\n'
+        ") }}\n\n"
         "with\n\n"
         "current_rows as (\n\n"
-        f"    select * from {{{{ ref({current_model(resource)!r}) }}}}\n\n"
+        f"    select * from {{{{ ref({current!r}) }}}}\n"
+        "    {% if is_incremental() %}where {{ govlake_changed_rows_filter() }}{% endif %}\n\n"
         "),\n\n"
         "final as (\n\n"
         "    select\n"
