@@ -1,0 +1,1 @@
+"""Publishing open data on CKAN: the local portal (``portal``) and the publisher."""
