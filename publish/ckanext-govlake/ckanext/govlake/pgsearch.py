@@ -30,7 +30,7 @@ VALUE_TABLE = "govlake_search_value"
 # Every other field is a Solr "string" field: matched exactly.
 TEXT_FIELDS = {
     "text", "title", "notes", "author", "maintainer", "res_name", "res_description",
-    "name_ngram", "title_ngram", "urls", "res_url", "ckan_url", "download_url",
+    "urls", "res_url", "ckan_url", "download_url",
 }  # fmt: skip
 TEXT_PREFIXES = ("extras_", "res_extras_")
 # What Solr's catch-all ``text`` field is copied from in CKAN's schema.
@@ -38,6 +38,8 @@ BODY_FIELDS = (
     "name", "title", "notes", "tags", "groups", "organization", "res_name", "res_description",
     "res_format", "author", "maintainer", "url", "version", "license_id", "text", "urls",
 )  # fmt: skip
+# Solr's n-gram copies of name and title (package_autocomplete): a substring of the original
+NGRAM_FIELDS = {"name_ngram": "name", "title_ngram": "title"}
 NOT_INDEXED = {"data_dict", "validated_data_dict"}  # kept in the document, never matched
 DEFAULT_QF = "name^4 title^4 tags^2 groups^2 text"
 DEFAULT_MM = "2<-1 5<80%"
@@ -267,15 +269,18 @@ class Sql:
         value = term.value
         if name == "*" and value == "*":
             return "TRUE"
+        if name in NGRAM_FIELDS:
+            return self.contains(NGRAM_FIELDS[name], value)
         if not term.phrase and value == "*":
             return self.values(name, lambda: "TRUE")
         if not term.phrase and ("*" in value or "?" in value):
             pattern = _like(value).replace("*", "%").replace("?", "_")
             if name in ("text", "_text_"):
                 return f"d.body LIKE {self.param('%' + pattern.lower() + '%')}"
-            column = "lower(v.value)" if _is_text(name) else "v.value"
-            pattern = pattern.lower() if _is_text(name) else pattern
-            return self.values(name, lambda: f"{column} LIKE {self.param(pattern)}")
+            if _is_text(name):  # a word anywhere in the text
+                pattern = "%" + pattern.lower() + "%"
+                return self.values(name, lambda: f"lower(v.value) LIKE {self.param(pattern)}")
+            return self.values(name, lambda: f"v.value LIKE {self.param(pattern)}")
         if name in ("text", "_text_") or _is_text(name):
             return self.contains(name, value)
         return self.values(name, lambda: f"v.value = {self.param(value)}")
