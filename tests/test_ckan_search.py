@@ -94,7 +94,8 @@ def catalogue(admin):
             groups=[{"name": g} for g in spec["groups"]],
             extras=[{"key": k, "value": v} for k, v in spec["extras"].items()],
             resources=[
-                {"name": f"data.{f.lower()}", "url": f"http://example.org/x.{f.lower()}", "format": f}
+                {"name": f"data.{f.lower()}", "url": f"http://example.org/x.{f.lower()}"}
+                | {"format": f}
                 for f in spec["formats"]
             ],
         )

@@ -280,6 +280,24 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def orphaned_data() -> list[Path]:
+    """Data folders placed outside their portal's home whose home is gone (deleted without
+    ``Portal.remove()``): what is left to stop and delete."""
+    root = Path(tempfile.gettempdir()) / "govlake-portal-data"
+    found = []
+    for owner in sorted(root.glob("*/home")) if root.exists() else []:
+        if not Path(owner.read_text().strip()).exists():
+            found.append(owner.parent / "pgdata")
+    return found
+
+
+def remove_data(pgdata: Path) -> None:
+    """Stop the postmaster of a data folder found by ``orphaned_data`` and delete the folder."""
+    with contextlib.suppress(ValueError, OSError):
+        _stop_pid(int((pgdata / "postmaster.pid").read_text().split()[0]), signal.SIGINT)
+    shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
 # --- the portal ----------------------------------------------------------------------------
 
 
@@ -321,7 +339,11 @@ class Portal:
         return json.loads(self.info_file.read_text()) if self.info_file.exists() else {}
 
     def _pgdata(self) -> Path:
-        """Under the home when nobody can reach it, else in a cache folder named for the home."""
+        """Under the home when nobody can reach it, else in a cache folder named for the home;
+        once chosen, kept (``portal.json``), so a change of permissions loses no data."""
+        recorded = self._state().get("pgdata")
+        if recorded and Path(recorded).exists():
+            return Path(recorded)
         if not _as_root() or _nobody_can(f"-x {self.home}"):
             return self.home / "pgdata"
         tag = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
@@ -364,10 +386,11 @@ class Portal:
                 f"port {self.port} on 127.0.0.1 is in use by another program: "
                 "set GOVLAKE_PORTAL_PORT to a free port"
             )
-        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            if _as_root():
+                self.home.chmod(0o711)  # nobody may pass through to pgdata, not list the rest
         self.logs.mkdir(exist_ok=True)
-        if _as_root() and self._pgdata().parent == self.home:
-            self.home.chmod(self.home.stat().st_mode | 0o111)  # nobody passes through to pgdata
         venv = ckan_venv(self.logs / "install.log")
         secrets_ = self._secrets()
         try:
@@ -404,6 +427,14 @@ class Portal:
             with contextlib.suppress(ValueError, OSError):
                 _stop_pid(int(stale.read_text().split()[0]), signal.SIGINT)
         self._pids_file().unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        """Stop and delete everything the portal keeps (its home and its data folder)."""
+        self.stop()
+        pgdata = self._pgdata()
+        if not pgdata.is_relative_to(self.home):
+            shutil.rmtree(pgdata.parent, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
     # -- pieces --
 
@@ -465,13 +496,18 @@ class Portal:
         env = {"LANG": "C", "PATH": "/usr/bin:/bin"}
         if not (pgdata / "PG_VERSION").exists():
             shutil.rmtree(pgdata, ignore_errors=True)
-            pgdata.mkdir(parents=True, mode=0o700)
+            for folder in reversed(pgdata.parents):
+                if not folder.exists():  # nobody must pass through the folders made here
+                    folder.mkdir()
+                    folder.chmod(0o711)
+            pgdata.mkdir(mode=0o700)
+            if not pgdata.is_relative_to(self.home):  # found again by orphaned_data()
+                (pgdata.parent / "home").write_text(str(self.home))
             pwfile = pgdata.parent / f".pw-{os.getpid()}"
             _write_private(pwfile, keys["postgres"] + "\n")
             if _as_root():
                 for path in (pgdata, pwfile):
                     os.chown(path, NOBODY, NOBODY)
-                pgdata.parent.chmod(pgdata.parent.stat().st_mode | 0o111)
             with (self.logs / "initdb.log").open("ab") as out:
                 done = subprocess.run(
                     [
