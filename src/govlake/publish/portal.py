@@ -115,7 +115,8 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         have = json.loads(marker.read_text()) if marker.exists() else {}
         if have == wanted:
             return venv
-        python = venv / "bin" / "python"
+        uv = _uv()
+        paths = {"uv": uv, "py": venv / "bin" / "python"}
         env = {**os.environ, "UV_COMPILE_BYTECODE": "1"}
         env.pop("VIRTUAL_ENV", None)
         steps = []
@@ -124,30 +125,24 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         }:
             shutil.rmtree(venv, ignore_errors=True)
             steps += [
-                [_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)],
-                [
-                    _uv(),
-                    "pip",
-                    "install",
-                    "--python",
-                    str(python),
-                    "--require-hashes",
-                    "-r",
-                    str(REQUIREMENTS),
-                ],
+                _cmd(
+                    "{uv} venv --quiet --python {base} {venv}",
+                    base=sys.executable,
+                    venv=venv,
+                    uv=uv,
+                ),
+                _cmd(
+                    "{uv} pip install --require-hashes -r {req} --python {py}",
+                    req=REQUIREMENTS,
+                    **paths,
+                ),
             ]
         steps.append(
-            [
-                _uv(),
-                "pip",
-                "install",
-                "--python",
-                str(python),
-                "--no-deps",
-                "--reinstall",
-                "--no-build-isolation",
-                str(EXTENSION),
-            ]
+            _cmd(
+                "{uv} pip install --no-deps --reinstall --no-build-isolation --python {py} {ext}",
+                ext=EXTENSION,
+                **paths,
+            )
         )
         with log.open("a") as out:
             for step in steps:
@@ -162,6 +157,11 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         shutil.rmtree(EXTENSION / "build", ignore_errors=True)
         marker.write_text(json.dumps(wanted))
     return venv
+
+
+def _cmd(template: str, **values: object) -> list[str]:
+    """An argv from a readable template; values go in after splitting (paths may have spaces)."""
+    return [word.format(**values) for word in template.split()]
 
 
 def _site_packages(venv: Path) -> Path:
@@ -510,20 +510,14 @@ class Portal:
                     os.chown(path, NOBODY, NOBODY)
             with (self.logs / "initdb.log").open("ab") as out:
                 done = subprocess.run(
-                    [
-                        str(install / "bin" / "initdb"),
-                        "-D",
-                        str(pgdata),
-                        "-U",
-                        "postgres",
-                        f"--pwfile={pwfile}",
-                        "--auth=scram-sha-256",
-                        "-E",
-                        "UTF8",
-                        "--locale=C",
-                        "--locale-provider=builtin",
-                        "--builtin-locale=C.UTF-8",
-                    ],
+                    _cmd(
+                        "{bin}/initdb -D {pgdata} -U postgres --pwfile={pwfile} -E UTF8"
+                        " --auth=scram-sha-256 --locale=C --locale-provider=builtin"
+                        " --builtin-locale=C.UTF-8",
+                        bin=install / "bin",
+                        pgdata=pgdata,
+                        pwfile=pwfile,
+                    ),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     env=env,
@@ -537,21 +531,13 @@ class Portal:
         port = _free_port()
         process = self._spawn(
             "postgres",
-            [
-                str(install / "bin" / "postgres"),
-                "-D",
-                str(pgdata),
-                "-p",
-                str(port),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "max_connections=50",
-            ],
+            _cmd(
+                "{bin}/postgres -D {pgdata} -p {port} -c listen_addresses=127.0.0.1"
+                " -c unix_socket_directories= -c synchronous_commit=off -c max_connections=50",
+                bin=install / "bin",
+                pgdata=pgdata,
+                port=port,
+            ),
             env,
             **owner,
         )
@@ -712,17 +698,13 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
         env["GOVLAKE_PORTAL_ADMIN_PASSWORD"] = keys["admin_password"]
         with log.open("ab") as out:
             done = subprocess.run(
-                [
-                    str(venv / "bin" / "ckan"),
-                    "-c",
-                    str(self.ini),
-                    "govlake",
-                    "setup",
-                    "--admin",
-                    ADMIN_USER,
-                    "--email",
-                    f"{ADMIN_USER}@localhost.localdomain",
-                ],
+                _cmd(
+                    "{bin}/ckan -c {ini} govlake setup --admin {admin} --email {admin}@{host}",
+                    bin=venv / "bin",
+                    ini=self.ini,
+                    admin=ADMIN_USER,
+                    host="localhost.localdomain",
+                ),
                 stdout=subprocess.PIPE,
                 stderr=out,
                 env=env,
@@ -738,17 +720,12 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
     def _start_ckan(self, venv: Path) -> None:
         process = self._spawn(
             "ckan",
-            [
-                str(venv / "bin" / "ckan"),
-                "-c",
-                str(self.ini),
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--disable-reloader",
-            ],
+            _cmd(
+                "{bin}/ckan -c {ini} run --host 127.0.0.1 --port {port} --disable-reloader",
+                bin=venv / "bin",
+                ini=self.ini,
+                port=self.port,
+            ),
             self._ckan_env(venv),
         )
         self._wait("ckan", process, lambda: self._answers(self.url))
