@@ -59,7 +59,9 @@ CREATE TABLE IF NOT EXISTS {VALUE_TABLE} (
     value text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS govlake_search_value_field ON {VALUE_TABLE} (field, value);
-CREATE INDEX IF NOT EXISTS govlake_search_value_doc ON {VALUE_TABLE} (index_id);
+-- a document's values of one field: every filter and free-text term is such a lookup
+DROP INDEX IF EXISTS govlake_search_value_doc;
+CREATE INDEX IF NOT EXISTS govlake_search_value_doc_field ON {VALUE_TABLE} (index_id, field);
 """
 
 
@@ -240,10 +242,8 @@ class Sql:
 
     def values(self, name: str, condition: Callable[[], str]) -> str:
         """A value of ``name`` meets ``condition`` (called after the field's own parameter)."""
-        head = (
-            f"EXISTS (SELECT 1 FROM {VALUE_TABLE} v WHERE v.index_id = d.index_id "
-            f"AND v.field = {self.param(name)} AND "
-        )
+        field = self.param(name)  # a semi-join PostgreSQL hashes once, not a lookup per document
+        head = f"d.index_id IN (SELECT v.index_id FROM {VALUE_TABLE} v WHERE v.field = {field} AND "
         return head + condition() + ")"
 
     def contains(self, name: str, text: str) -> str:
@@ -400,11 +400,11 @@ def _sort_keys(sort: str) -> str:
         if name == "score":
             keys.append(f"score {direction}")
             continue
-        value = f"d.doc->{_quote(name)}"
+        # from the value rows (indexed), not the JSON document: sorting must not detoast it
+        values = f"FROM {VALUE_TABLE} v WHERE v.index_id = d.index_id AND v.field = {_quote(name)}"
         keys.append(
-            f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value}#>>'{{}}')::numeric END) "
-            f"{direction} NULLS LAST, (CASE jsonb_typeof({value}) WHEN 'array' THEN {value}->>0 "
-            f"ELSE {value}#>>'{{}}' END) {direction} NULLS LAST"
+            f"(SELECT min(CASE WHEN v.value ~ '{_NUMBER}' THEN v.value::numeric END) {values}) "
+            f"{direction} NULLS LAST, (SELECT min(v.value) {values}) {direction} NULLS LAST"
         )
     keys.append("d.seq ASC")
     return ", ".join(keys)
@@ -553,7 +553,8 @@ class PgSolr:
             facets: dict[str, list[Any]] = {}
             if want_facets:
                 cursor.execute(
-                    f"SELECT v.field, v.value, count(DISTINCT v.index_id) FROM {VALUE_TABLE} v "
+                    # a document holds each (field, value) once, so count(*) counts documents
+                    f"SELECT v.field, v.value, count(*) FROM {VALUE_TABLE} v "
                     f"WHERE v.field = ANY(%s) AND v.index_id IN "
                     f"(SELECT d.index_id FROM {DOC_TABLE} d WHERE {where}) GROUP BY 1, 2",
                     [list(facet_fields), *where_params],
