@@ -159,7 +159,13 @@ one in ten datasets is private (counted out by the permission filter CKAN sends)
 
 `package_show` involves no search: the difference to it is what the plugin's SQL adds. One
 `package_search` is a count, a page and (when asked) one facet query, each an SQL statement over
-`govlake_search_doc` / `govlake_search_value` with an index on (field, value).
+`govlake_search_doc` / `govlake_search_value` (indexes on (field, value) and (index_id, field)).
+The plugin's first version looked each filter up per document (correlated `EXISTS`, no
+(index_id, field) index) and sorted on the JSON document: at 1,000 datasets the two-term free-text
+query took 1,338 ms, the `/dataset` query 199 ms and the sorted page 189 ms (2026-12-01 17:31,
+load 3.0); filters as semi-joins and sort keys from the value rows brought free text to about a
+tenth of that. The district publishes a few dozen datasets: the 100-dataset row is the realistic
+one.
 """
     print(write_section("portal", body))
 

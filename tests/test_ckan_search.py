@@ -142,12 +142,21 @@ def test_private_dataset_only_for_those_allowed(anon, admin):
         ("tags:economy", ["srch-econ-output"]),  # the private one stays hidden
         ("title:经济*", ["srch-econ-output"]),
         ("res_format:JSON", ["srch-pop-stats"]),
+        ("*:* -tags:population", ["srch-econ-output"]),
+        ("tags:population NOT groups:srch-economy", ["srch-pop-stats"]),
     ],
 )
 def test_q(anon, q, expected):
     result = search(anon, q=q)
     assert names(result) == expected
     assert result["count"] == len(expected)
+
+
+def test_a_query_it_cannot_read_is_a_search_error(anon):
+    with pytest.raises(ckanapi.SearchError, match="unbalanced|missing"):
+        search(anon, q="title:(unbalanced")
+    with pytest.raises(ckanapi.SearchError):
+        search(anon, fq='tags:"no closing quote')
 
 
 @pytest.mark.parametrize(
