@@ -153,7 +153,7 @@ def test_q(anon, q, expected):
 
 
 def test_a_query_it_cannot_read_is_a_search_error(anon):
-    with pytest.raises(ckanapi.SearchError, match="unbalanced|missing"):
+    with pytest.raises(ckanapi.SearchError, match=r"unbalanced|missing"):
         search(anon, q="title:(unbalanced")
     with pytest.raises(ckanapi.SearchError):
         search(anon, fq='tags:"no closing quote')

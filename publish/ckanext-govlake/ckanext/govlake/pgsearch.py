@@ -289,10 +289,13 @@ class Sql:
         name = node.field or self.default_field
         low, high = (_now() if b.startswith("NOW") else b for b in (node.low, node.high))
         numeric = all(b == "*" or re.match(_NUMBER, b) for b in (low, high))
-        column = "v.value::numeric" if numeric else "v.value"
+        # CASE, not "is a number AND ::numeric": PostgreSQL may evaluate an AND in any order
+        column = (
+            f"(CASE WHEN v.value ~ '{_NUMBER}' THEN v.value::numeric END)" if numeric else "v.value"
+        )
 
         def condition() -> str:
-            conditions = [f"v.value ~ '{_NUMBER}'"] if numeric else []
+            conditions = []
             for bound, inclusive, op in (
                 (low, node.low_inclusive, ">"),
                 (high, node.high_inclusive, "<"),
