@@ -376,6 +376,9 @@ def _deliver_grant(
         warehouse.open()
         snapshot = warehouse.snapshots.get(res.id)
         batches = [snapshot] if snapshot else []
+    outbox = lake.exchange(g.grantee) / res.id
+    for leftover in outbox.glob(".tmp-*.partial"):  # of a delivery killed mid-write
+        leftover.unlink(missing_ok=True)
     for batch in batches:
         if (g.grantee, res.id, batch.id) in delivered:
             continue
