@@ -134,7 +134,11 @@ def test_request_approval_flow_and_its_history(lake, rules) -> None:
     entries = xlog.read_log(lake)
     assert [e["kind"] for e in entries] == ["request", "decision", "grant", "request", "decision"]
     first = entries[0]
-    assert (first["actor"], first["by"], first["purpose"]) == ("civil_affairs", "王科员", "核对救助申请人")
+    assert (first["actor"], first["by"], first["purpose"]) == (
+        "civil_affairs",
+        "王科员",
+        "核对救助申请人",
+    )
     assert entries[1]["actor"] == "police" and entries[1]["reason"] == "限街道代码"
     assert all(dt.datetime.fromisoformat(e["at"]).tzinfo for e in entries)
 
@@ -306,7 +310,9 @@ def test_expiry_and_revocation_stop_delivery(lake, rules, register) -> None:
         assert report.inactive == {g_short.id: "expired", g_sub.id: "revoked"}
         assert len(outbox(lake, "tourism", "economic_indicator")) == 1
     finally:
-        shutil.rmtree(lake.accepted("economic_indicator") / f"batch_date={DAY + dt.timedelta(days=1)}")
+        shutil.rmtree(
+            lake.accepted("economic_indicator") / f"batch_date={DAY + dt.timedelta(days=1)}"
+        )
 
 
 def test_reruns_deliver_nothing_twice_and_new_batches_once(lake, rules, register) -> None:
@@ -382,7 +388,7 @@ def test_a_delivery_killed_mid_write_leaves_no_partial_file(lake, rules) -> None
     assert died.returncode == 137, died.stderr.decode()
     folder = lake.root / "exchange" / "health" / "hotel"
     assert list(folder.glob("*.parquet")) == []
-    assert [p.name for p in folder.iterdir()][0].endswith(".partial")
+    assert next(p.name for p in folder.iterdir()).endswith(".partial")
     assert read_state(lake).deliveries == []
     report = deliver(rules)
     assert len(report.delivered) == 1
@@ -489,7 +495,8 @@ def test_a_demand_closes_when_a_resource_meets_it(lake, rules) -> None:
     [
         (["subscribe", "hotel", "--as", "nobody"], "unknown department 'nobody'"),
         (["subscribe", "no_such", "--as", "health"], "unknown resource 'no_such'"),
-        (["subscribe", "hotel", "--as", "health", "--columns", "hotel_code,stars"], "no column 'stars'"),
+        (["subscribe", "hotel", "--as", "health", "--columns", "hotel_code,stars"],
+         "no column 'stars'"),
         (["request", "registered_person", "--as", "health", "--purpose", "x", "--basis",
           "gov_sharing", "--until", "2099-01-01", "--rows", "age >= 60"], "no column 'age'"),
         (["request", "registered_person", "--as", "health", "--purpose", "x", "--basis",
@@ -517,9 +524,11 @@ def test_cli_request_approve_deliver(lake) -> None:
     from govlake.cli import app
 
     run = CliRunner().invoke
-    made = run(app, ["exchange", "request", "household", "--as", "statistics", "--purpose",
-                     "抽样框", "--basis", "statistics_law", "--until", until(),
-                     "--columns", "household_id,street_code", "--rows", "member_count >= 3"])  # fmt: skip
+    made = run(app, [
+        "exchange", "request", "household", "--as", "statistics", "--purpose", "抽样框",
+        "--basis", "statistics_law", "--until", until(), "--columns", "household_id,street_code",
+        "--rows", "member_count >= 3",
+    ])  # fmt: skip
     assert made.exit_code == 0 and "REQ-0001" in made.output, made.output
     assert run(app, ["exchange", "approve", "REQ-0001", "--as", "health"]).exit_code == 1
     assert run(app, ["exchange", "approve", "REQ-0001", "--as", "police"]).exit_code == 0
@@ -527,8 +536,29 @@ def test_cli_request_approve_deliver(lake) -> None:
     assert out.exit_code == 0, out.output
     [file] = outbox(lake, "statistics", "household")
     got = pq.read_table(file)
-    members = pc.cast(pa.array([clean(r["member_count"]) for r in accepted_rows(lake, "household")]),
-                      pa.float64(), safe=False)  # fmt: skip
+    counts = [clean(r["member_count"]) for r in accepted_rows(lake, "household")]
+    members = pc.cast(pa.array(counts), pa.float64())
     assert got.num_rows == pc.sum(pc.greater_equal(members, 3)).as_py() > 0
     listed = run(app, ["exchange", "list", "deliveries"])
     assert "household" in listed.output
+
+
+# --- Airflow ----------------------------------------------------------------------------------
+
+
+def test_exchange_dag_delivers_under_airflow(lake, rules) -> None:
+    """The exchange DAG (real Airflow, dag.test()) delivers, writes the site, and a rerun
+    delivers nothing."""
+    from govlake import airflow_local
+
+    airflow_local.migrate()
+    bag = airflow_local.dagbag()
+    Exchange(rules, lake).subscribe("tourism", "base_indicator", csv=True)
+    assert airflow_local.run_dag(bag.dags["exchange"]).state == "success"
+    [receipt] = read_state(lake).deliveries
+    assert receipt["grantee"] == "tourism" and receipt["resource"] == "base_indicator"
+    assert len(list((lake.root / "exchange" / "tourism" / "base_indicator").iterdir())) == 2
+    page = lake.root / "catalogue" / "site" / "department" / "tourism.html"
+    assert receipt["batch"] in page.read_text(encoding="utf-8")
+    assert airflow_local.run_dag(bag.dags["exchange"]).state == "success"
+    assert len(read_state(lake).deliveries) == 1
