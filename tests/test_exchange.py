@@ -562,3 +562,54 @@ def test_exchange_dag_delivers_under_airflow(lake, rules) -> None:
     assert receipt["batch"] in page.read_text(encoding="utf-8")
     assert airflow_local.run_dag(bag.dags["exchange"]).state == "success"
     assert len(read_state(lake).deliveries) == 1
+
+
+# --- the site ---------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_site_shows_grants_deliveries_requests_and_demands(
+    lake, rules, page, page_log, screenshot, serve
+) -> None:
+    """The sample activity, delivered, as a department sees it in Chromium (no network)."""
+    from govlake.exchange.sample import seed_sample
+    from govlake.pipeline import exchange_step
+
+    counts = seed_sample(rules, lake, ROOT / "catalog")
+    assert counts == {"subscriptions": 3, "requests": 4, "demands": 1}
+    summary = exchange_step()
+    assert summary["problems"] == [] and summary["delivered"]
+    state = read_state(lake)
+    base = serve(lake.root / "catalogue" / "site")
+
+    page.goto(f"{base}/exchange.html")
+    demand = page.locator('#demands tr[data-demand="DEM-0001"]')
+    assert "辖区中小学校和幼儿园名录" in demand.inner_text() and "待对接" in demand.inner_text()
+    [pending] = [r for r in state.requests.values() if r.status == "pending"]
+    assert page.locator(f'#pending tr[data-request="{pending.id}"]').is_visible()
+    assert page.locator("#grants tbody tr").count() == len(state.grants)
+    screenshot("exchange")
+
+    demand.get_by_role("link", name="石景山区卫生健康委员会").click()
+    page.wait_for_url("**/department/health.html")
+    received = page.locator("#receives")
+    mine = {g.id for g in state.grants.values() if g.grantee == "health"}
+    shown = {t.get_attribute("data-grant") for t in received.locator("tr[data-grant]").all()}
+    assert shown == mine
+    batches = {d["batch"] for d in state.deliveries if d["grantee"] == "health"}
+    rows = received.locator("tr[data-batch]")
+    assert {r.get_attribute("data-batch") for r in rows.all()} == batches
+    assert "DEM-0001" in page.locator("#demands").inner_text()
+    screenshot("department")
+
+    grant = next(g for g in state.grants.values() if g.resource == "base_person")
+    received.locator(f'tr[data-grant="{grant.id}"]').get_by_role("link").first.click()
+    page.wait_for_url("**/resource/101001001-000001.html")
+    section = page.locator("#exchange")
+    assert section.locator(f'tr[data-grant="{grant.id}"]').is_visible()
+    assert "age >= 60" in section.inner_text()
+    [receipt] = [d for d in state.deliveries if d["resource"] == "base_person"]
+    row = section.locator(f'tr[data-batch="{receipt["batch"]}"]')
+    assert f"{receipt['rows']:,}" in row.inner_text()
+    screenshot("resource")
+    assert page_log.blocked == page_log.failed == page_log.errors == []
