@@ -613,3 +613,20 @@ def test_site_shows_grants_deliveries_requests_and_demands(
     assert f"{receipt['rows']:,}" in row.inner_text()
     screenshot("resource")
     assert page_log.blocked == page_log.failed == page_log.errors == []
+
+
+def test_govlake_sample_records_the_sample_activity_once(lake_root: Path) -> None:
+    from typer.testing import CliRunner
+
+    from govlake.cli import app
+
+    result = CliRunner().invoke(app, ["sample", "--scale", "tiny", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert "exchange sample: 3 subscriptions, 4 requests, 1 demands" in result.output
+    state = read_state(Lake(lake_root))
+    statuses = sorted(r.status for r in state.requests.values())
+    assert statuses == ["approved", "approved", "pending", "rejected"]
+    assert len(state.grants) == 5 and len(state.demands) == 1
+    again = CliRunner().invoke(app, ["sample", "--scale", "tiny", "--seed", "5"])
+    assert again.exit_code == 0 and "exchange sample" not in again.output
+    assert read_state(Lake(lake_root)).grants.keys() == state.grants.keys()
