@@ -630,3 +630,14 @@ def test_govlake_sample_records_the_sample_activity_once(lake_root: Path) -> Non
     again = CliRunner().invoke(app, ["sample", "--scale", "tiny", "--seed", "5"])
     assert again.exit_code == 0 and "exchange sample" not in again.output
     assert read_state(Lake(lake_root)).grants.keys() == state.grants.keys()
+
+
+def test_a_cut_last_line_stops_appends_with_a_clear_error(lake, rules) -> None:
+    ex = Exchange(rules, lake)
+    ex.subscribe("health", "hotel")
+    path = xlog.log_path(lake)
+    path.write_bytes(path.read_bytes() + b'{"seq":2,"at":"2026-')  # a write cut short
+    with pytest.raises(xlog.LogCorrupt, match="line 2 is not a JSON entry"):
+        ex.subscribe("health", "scenic_spot")
+    verdict = xlog.verify(lake)
+    assert verdict.bad == 2 and "not a JSON entry" in verdict.reason

@@ -368,6 +368,12 @@ def _deliver_grant(
     if res.refusal:  # never, whatever was granted
         report.problems.append(f"grant {g.id} not delivered: {res.refusal}")
         return
+    gone = [c for c in g.columns if c not in res.column_map]
+    if gone:
+        report.problems.append(
+            f"grant {g.id} not delivered: {res.id} no longer has column(s) {', '.join(gone)}"
+        )
+        return
     delivered = state.delivered()
     key = grantee_key(lake_key, g.grantee)
     if res.layer == "department":

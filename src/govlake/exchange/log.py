@@ -97,8 +97,15 @@ def _tail(lake: Lake) -> tuple[int, str]:
             data = fh.read(size - start)
             lines = data.rstrip(b"\n").split(b"\n")
             if len(lines) > 1 or start == 0:
-                last = json.loads(lines[-1])
-                return int(last["seq"]), str(last["hash"])
+                try:
+                    last = json.loads(lines[-1])
+                    return int(last["seq"]), str(last["hash"])
+                except (ValueError, KeyError, TypeError):
+                    raise LogCorrupt(
+                        f"{path}: the last line is not a complete entry (a write cut short, or "
+                        "an edit): nothing more is appended until `govlake exchange audit "
+                        "--verify` passes"
+                    ) from None
             chunk *= 4
 
 
