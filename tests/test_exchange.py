@@ -641,3 +641,17 @@ def test_a_cut_last_line_stops_appends_with_a_clear_error(lake, rules) -> None:
         ex.subscribe("health", "scenic_spot")
     verdict = xlog.verify(lake)
     assert verdict.bad == 2 and "not a JSON entry" in verdict.reason
+
+
+def test_the_provider_may_grant_a_pseudonym_instead_of_the_identifier(lake, rules) -> None:
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person",
+        purpose="x", legal_basis="pipl_duty", until=until(), columns=["citizen_id", "sex"],
+    )  # fmt: skip
+    assert req.clear == ["citizen_id"]
+    grant = ex.approve(req.id, "police", columns=["citizen_id_key", "sex"])
+    assert (grant.columns, grant.clear) == (["citizen_id", "sex"], [])
+    deliver(rules)
+    [file] = outbox(lake, "civil_affairs", "registered_person")
+    assert pq.read_schema(file).names == ["citizen_id_key", "sex"]

@@ -142,17 +142,22 @@ def exchange_step(as_of: str | None = None) -> dict:
     import datetime as dt
 
     from govlake.exchange import Exchange, load_rules
-    from govlake.exchange.deliver import deliver
+    from govlake.exchange.deliver import DeliveryReport, deliver
+    from govlake.exchange.log import LogCorrupt
+    from govlake.ingest.lock import ResourceBusy
     from govlake.lake import Lake
     from govlake.settings import get_settings
 
     settings = get_settings()
     lake = Lake(settings.lake_root)
     rules = load_rules()
-    closed = Exchange(rules, lake).match_demands()
     day = dt.date.fromisoformat(as_of) if as_of else None
-    report = deliver(rules, on=day, settings=settings)
-    report.demands_closed = [list(pair) for pair in closed]
+    try:
+        closed = Exchange(rules, lake).match_demands()
+        report = deliver(rules, on=day, settings=settings)
+        report.demands_closed = [list(pair) for pair in closed]
+    except (LogCorrupt, ResourceBusy) as exc:  # the log is unreadable, or another run holds it
+        report = DeliveryReport((day or dt.date.today()).isoformat(), problems=[str(exc)])
     summary = {"resource": "exchange", **report.to_dict()}
     if settings.warehouse.exists():
         from govlake.catalogue.site import SiteError, build_site

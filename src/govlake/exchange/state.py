@@ -337,16 +337,24 @@ class Exchange:
             if res.refusal:  # the register changed since the request
                 raise ExchangeError(f"cannot approve {request_id}: {res.refusal}")
             granted, clear = req.columns, req.clear
-            if columns:
-                extra = [c for c in columns if res.column(c).name not in req.columns]
+            if columns:  # fewer columns; `<identifier>_key`: its pseudonym instead of clear
+                names: list[str] = []
+                keyed: set[str] = set()
+                for c in columns:
+                    base = c.removesuffix("_key")
+                    if c not in res.column_map and c != base and base in res.column_map:
+                        names.append(base)
+                        keyed.add(base)
+                    else:
+                        names.append(res.column(c).name)
+                extra = [c for c in names if c not in req.columns]
                 if extra:
                     raise ExchangeError(
                         f"request {request_id} did not ask for {', '.join(extra)}: an approval "
                         "grants at most what was asked"
                     )
-                names = [res.column(c).name for c in columns]
                 granted = [c for c in req.columns if c in names]
-                clear = [c for c in req.clear if c in names]
+                clear = [c for c in req.clear if c in names and c not in keyed]
             gid = state.next_id("GR", state.grants)
             when = today()
             held = state.active_grant(req.requester, res.id, when)
