@@ -601,6 +601,11 @@ def test_site_shows_grants_deliveries_requests_and_demands(
     assert {r.get_attribute("data-batch") for r in rows.all()} == batches
     assert "DEM-0001" in page.locator("#demands").inner_text()
     screenshot("department")
+    page.goto(f"{base}/department/police.html")
+    given = {t.get_attribute("data-grant") for t in page.locator("#gives tr[data-grant]").all()}
+    assert given == {g.id for g in state.grants.values() if g.provider == "police"}
+    assert pending.id in page.locator("#requests").inner_text()  # awaiting its decision
+    page.goto(f"{base}/department/health.html")
 
     grant = next(g for g in state.grants.values() if g.resource == "base_person")
     received.locator(f'tr[data-grant="{grant.id}"]').get_by_role("link").first.click()

@@ -37,6 +37,7 @@ class ExchangeView:
     grants_by_resource: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deliveries_by_resource: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     receives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    gives: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # as the provider
     deliveries_to: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests_by: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     requests_to: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -70,6 +71,7 @@ def build_view(state: State, on: dt.date) -> ExchangeView:
         row = _grant_row(g, on)
         v.grants_by_resource.setdefault(g.resource, []).append(row)
         v.receives.setdefault(g.grantee, []).append(row)
+        v.gives.setdefault(g.provider, []).append(row)
     for e in reversed(state.deliveries):
         row = {
             "at": local(e["at"]), "grant": e["grant"], "grantee": e["grantee"],
