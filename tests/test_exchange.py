@@ -660,3 +660,26 @@ def test_the_provider_may_grant_a_pseudonym_instead_of_the_identifier(lake, rule
     deliver(rules)
     [file] = outbox(lake, "civil_affairs", "registered_person")
     assert pq.read_schema(file).names == ["citizen_id_key", "sex"]
+
+
+def test_a_delivered_batch_later_superseded_is_retracted_once(lake, rules) -> None:
+    """The manifest entry the quality gate writes when a new version supersedes a batch is
+    written here directly (this lake's batches come from the accepted-zone fixture, which has
+    no manifest); the exchange reads only its status, batch and successor."""
+    from govlake.ingest.manifest import write_entry
+
+    Exchange(rules, lake).subscribe("health", "hotel")
+    [first] = deliver(rules).delivered
+    write_entry(lake, {
+        "resource": "hotel", "path": "tourism/hotel/2026-11-02/hotel.csv", "version": 1,
+        "status": "superseded", "batch_id": first["batch"], "batch_date": DAY.isoformat(),
+        "reason": "superseded by version 2", "superseded_by": {"batch_id": "b2"},
+    })  # fmt: skip
+    report = deliver(rules)
+    assert report.delivered == []
+    assert report.retracted == [{"grantee": "health", "resource": "hotel", "batch": first["batch"]}]
+    notice = lake.root / "exchange" / "health" / "hotel" / f"{first['batch']}.retracted.json"
+    assert json.loads(notice.read_text(encoding="utf-8"))["replaced_by"] == "b2"
+    assert deliver(rules).retracted == []  # told once
+    assert [e["kind"] for e in xlog.read_log(lake)][-1] == "retraction"
+    shutil.rmtree(lake.manifest("hotel"))

@@ -53,6 +53,7 @@ class DeliveryReport:
     on: str
     delivered: list[dict[str, Any]] = field(default_factory=list)
     inactive: dict[str, str] = field(default_factory=dict)  # grant → expired / revoked / …
+    retracted: list[dict[str, Any]] = field(default_factory=list)  # notices of superseded batches
     problems: list[str] = field(default_factory=list)
     demands_closed: list[list[str]] = field(default_factory=list)
 
@@ -81,17 +82,24 @@ def outbox_file(lake: Lake, grantee: str, resource: str, batch: str, suffix: str
 # --- batches ----------------------------------------------------------------------------------
 
 
-def department_batches(lake: Lake, resource: str) -> list[Batch]:
-    """The resource's accepted parts, oldest first, except versions the manifest marks
-    superseded (their rows were retracted; the version that replaced them is a batch of its
-    own)."""
+def superseded_batches(lake: Lake, resource: str) -> dict[str, dict[str, Any]]:
+    """Batch id → manifest entry of each version the manifest marks superseded (its rows were
+    retracted from accepted; the version that replaced it is a batch of its own)."""
     from govlake.ingest import read_manifest
 
-    superseded = {
-        e.get("batch_id")
+    return {
+        e["batch_id"]: e
         for e in read_manifest(resource, lake=lake)
-        if e.get("status") == "superseded"
+        if e.get("status") == "superseded" and e.get("batch_id")
     }
+
+
+def department_batches(
+    lake: Lake, resource: str, superseded: set[str] | None = None
+) -> list[Batch]:
+    """The resource's accepted parts, oldest first, except superseded versions."""
+    if superseded is None:
+        superseded = set(superseded_batches(lake, resource))
     found = []
     for part in lake.accepted(resource).glob("batch_date=*/part-*.parquet"):
         batch_id = part.stem.removeprefix("part-")
@@ -328,6 +336,50 @@ def deliver(
     return report
 
 
+def _notify_retractions(
+    lake: Lake,
+    g: Grant,
+    res: Shareable,
+    state: State,
+    superseded: dict[str, dict[str, Any]],
+    report: DeliveryReport,
+) -> None:
+    """A batch the department received whose version was since superseded: the lake retracted
+    its rows, so the grantee gets ``<batch>.retracted.json`` beside it (once) saying which
+    batch replaces it, and the log a ``retraction`` entry."""
+    told = {(e["grantee"], e["resource"], e["batch"]) for e in state.retractions}
+    delivered = state.delivered()
+    for batch_id, entry in sorted(superseded.items()):
+        key = (g.grantee, res.id, batch_id)
+        if key not in delivered or key in told:
+            continue
+        by = (entry.get("superseded_by") or {}).get("batch_id")
+        notice = {
+            "batch": batch_id, "resource": res.id, "retracted": True,
+            "replaced_by": by, "reason": entry.get("reason"),
+        }  # fmt: skip
+        target = outbox_file(lake, g.grantee, res.id, batch_id, "retracted.json")
+        with atomic_path(target) as tmp:
+            tmp.write_text(json.dumps(notice, ensure_ascii=False, indent=1), encoding="utf-8")
+        state.retractions.append(
+            log.append(
+                lake,
+                "retraction",
+                "system",
+                by="govlake",
+                grant=g.id,
+                grantee=g.grantee,
+                resource=res.id,
+                code=res.code,
+                batch=batch_id,
+                replaced_by=by,
+                reason=entry.get("reason"),
+                file=target.relative_to(lake.root).as_posix(),
+            )
+        )
+        report.retracted.append({"grantee": g.grantee, "resource": res.id, "batch": batch_id})
+
+
 class _Warehouse:
     """The analysts' warehouse, opened on first need: derived tables and the build's inputs."""
 
@@ -377,7 +429,9 @@ def _deliver_grant(
     delivered = state.delivered()
     key = grantee_key(lake_key, g.grantee)
     if res.layer == "department":
-        batches = department_batches(lake, res.id)
+        superseded = superseded_batches(lake, res.id)
+        _notify_retractions(lake, g, res, state, superseded, report)
+        batches = department_batches(lake, res.id, set(superseded))
     else:
         warehouse.open()
         snapshot = warehouse.snapshots.get(res.id)

@@ -120,6 +120,7 @@ class State:
     demands: dict[str, Demand] = field(default_factory=dict)
     refusals: list[Refusal] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)  # receipts, in order
+    retractions: list[dict[str, Any]] = field(default_factory=list)  # superseded batches told
 
     def delivered(self) -> set[tuple[str, str, str]]:
         """(grantee, resource, batch) already delivered: a batch goes to a department once."""
@@ -176,6 +177,8 @@ def fold(entries: list[dict[str, Any]]) -> State:
             s.refusals.append(Refusal(e["requester"], e["resource"], e["reason"], e["at"]))
         elif kind == "delivery":
             s.deliveries.append(e)
+        elif kind == "retraction":
+            s.retractions.append(e)
     return s
 
 
