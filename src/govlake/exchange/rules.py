@@ -24,7 +24,6 @@ from typing import Any
 
 from govlake.register import (
     PSEUDONYMISED_FORMATS,
-    FieldType,
     Register,
     RegisterError,
     ShareType,
@@ -369,11 +368,3 @@ def describe_rows(conditions: list[dict[str, Any]]) -> str:
         else:
             parts.append(f"{c['column']} {c['op']} {show(c['value'])}")
     return " and ".join(parts)
-
-
-# register type of department columns: how a delivered text value is compared
-REGISTER_KIND = {
-    FieldType.integer: "number",
-    FieldType.decimal: "number",
-    FieldType.date: "date",
-}
