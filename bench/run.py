@@ -16,6 +16,7 @@ ORDER = [
     "site.py",
     "catalogue.py",
     "portal.py",
+    "exchange.py",
 ]
 
 if __name__ == "__main__":

@@ -58,3 +58,15 @@ def test_catalogue_dag_follows_the_build(dagbag) -> None:
     [task] = catalogue.tasks
     assert "govlake://warehouse/catalogue" in {o.uri for o in task.outlets}
     assert catalogue.max_active_runs == 1
+
+
+def test_exchange_dag_follows_the_base_and_thematic_layers(dagbag) -> None:
+    exchange = dagbag.dags["exchange"]
+    condition = exchange.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny"
+    assert {a.uri for a in condition.objects} == {
+        "govlake://warehouse/base", "govlake://warehouse/thematic",
+    }  # fmt: skip
+    [task] = exchange.tasks
+    assert {o.uri for o in task.outlets} == {"govlake://lake/exchange"}
+    assert exchange.max_active_runs == 1

@@ -89,6 +89,7 @@ def _tracked() -> dict[str, tuple[int, int]]:
 @pytest.fixture(scope="module")
 def onboarded(tmp_path_factory):
     from govlake import airflow_local
+    from govlake.exchange import Exchange, load_rules
     from govlake.register import load_register
     from govlake.sample import generate
     from govlake.settings import get_settings
@@ -102,16 +103,22 @@ def onboarded(tmp_path_factory):
         get_settings.cache_clear()
         register = load_register()
         sample = generate(base / "lake", scale="tiny", seed=3, batch_date=DAY, register=register)
+        exchange = Exchange(load_rules(register), Lake(base / "lake"))
+        exchange.subscribe("health", "school")  # 无条件共享: granted at once
+        demand = exchange.demand(
+            "tax", what="学校名录", why="教育费附加核定", holder="education",
+            wants=["学校代码", "学生数"],
+        )  # fmt: skip
         airflow_local.migrate()
         bag = airflow_local.dagbag()
         runs = {
             dag_id: airflow_local.run_dag(bag.dags[dag_id])
-            for dag_id in ("ingest__school", "build", "catalogue")
+            for dag_id in ("ingest__school", "build", "catalogue", "exchange")
             if dag_id in bag.dags
         }
         yield {
             "register": register, "sample": sample, "bag": bag, "runs": runs,
-            "lake": Lake(base / "lake"), "tracked": tracked,
+            "lake": Lake(base / "lake"), "tracked": tracked, "demand": demand.id,
         }  # fmt: skip
     get_settings.cache_clear()
 
@@ -124,7 +131,7 @@ def test_its_dags_exist_and_run(onboarded) -> None:
     schedule = {a.uri for a in bag.dags["build"].timetable.asset_condition.objects}
     assert "govlake://lake/accepted/school" in schedule
     assert {d: r.state for d, r in runs.items()} == dict.fromkeys(
-        ("ingest__school", "build", "catalogue"), "success"
+        ("ingest__school", "build", "catalogue", "exchange"), "success"
     )
 
 
@@ -206,6 +213,32 @@ def test_the_catalogue_lists_it(onboarded) -> None:
     assert "学校名录" in page.read_text(encoding="utf-8")
     department = lake.root / "catalogue" / "site" / "department" / "education.html"
     assert "学校名录" in department.read_text(encoding="utf-8")
+
+
+def test_a_department_subscribes_to_it_and_receives_it(onboarded) -> None:
+    """The exchange: health's subscription delivers the accepted batch (no personal field),
+    and the tax bureau's demand for a school list is met by it (供需对接)."""
+    from govlake.exchange import read_state
+    from govlake.ingest import read_manifest
+
+    lake = onboarded["lake"]
+    state = read_state(lake)
+    [receipt] = state.deliveries
+    [entry] = read_manifest("school", lake=lake)
+    assert (receipt["grantee"], receipt["resource"], receipt["batch"]) == (
+        "health", "school", entry["batch_id"],
+    )  # fmt: skip
+    delivered = pq.read_table(lake.root / receipt["files"][0]["path"])
+    accepted = read_accepted(lake, "school")
+    assert "principal_name" not in delivered.column_names  # personal: not by subscription
+    assert delivered.column_names == [
+        f for f in accepted.column_names if not f.startswith("_") and f != "principal_name"
+    ]
+    assert delivered.to_pylist() == accepted.select(delivered.column_names).to_pylist()
+    demand = state.demands[onboarded["demand"]]
+    assert (demand.status, demand.resource) == ("closed", "school")
+    page = lake.root / "catalogue" / "site" / "department" / "health.html"
+    assert receipt["batch"] in page.read_text(encoding="utf-8")
 
 
 def test_nothing_in_the_repository_was_written(onboarded) -> None:

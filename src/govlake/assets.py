@@ -24,3 +24,8 @@ BUILT_LAYERS = ("base", "thematic", "open")
 def catalogue_asset() -> Asset:
     """Updated when the catalogue's exports and site were rebuilt."""
     return Asset(name="catalogue", uri="govlake://lake/catalogue", group="catalogue")
+
+
+def exchange_asset() -> Asset:
+    """Updated when the exchange delivered to the departments' outboxes."""
+    return Asset(name="exchange", uri="govlake://lake/exchange", group="exchange")

@@ -85,6 +85,24 @@ def sample(
         table.add_row(name, f"{rows:,}")
     console.print(table)
     console.print(f"{result.defects:,} defects injected, recorded in {result.defects_path}")
+    _sample_exchange()
+
+
+def _sample_exchange() -> None:
+    """The sample exchange activity (catalog/exchange/sample.yml), once per lake."""
+    from govlake.exchange.sample import seed_sample
+    from govlake.lake import Lake
+    from govlake.settings import get_settings
+
+    ex = _exchange()
+    settings = get_settings()
+    counts = _exchange_call(seed_sample, ex.rules, Lake.default(), settings.register_dir)
+    if any(counts.values()):
+        console.print(
+            "exchange sample: "
+            + ", ".join(f"{n} {what}" for what, n in counts.items())
+            + " (govlake exchange list)"
+        )
 
 
 def _resources(names: list[str] | None) -> list[str]:
@@ -243,7 +261,7 @@ def run(
     seed: Annotated[int, typer.Option(help="sample seed")] = 42,
 ) -> None:
     """The main job on embedded defaults: sample (if landing is empty) → Airflow DAGs in-process
-    (ingest + quality gate per resource, the dbt build, the catalogue) → summary."""
+    (ingest + quality gate per resource, the dbt build, the catalogue, the exchange) → summary."""
     from govlake import airflow_local
     from govlake.lake import Lake
     from govlake.settings import get_settings
@@ -262,8 +280,8 @@ def run(
     outcomes = []
     ingest_ids = sorted(d for d in bag.dag_ids if d.startswith("ingest__"))
     with _progress() as bar:
-        task = bar.add_task("DAGs", total=len(ingest_ids) + 2)
-        for dag_id in [*ingest_ids, "build", "catalogue"]:
+        task = bar.add_task("DAGs", total=len(ingest_ids) + 3)
+        for dag_id in [*ingest_ids, "build", "catalogue", "exchange"]:
             bar.update(task, description=dag_id)
             outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
             bar.advance(task)
@@ -281,6 +299,8 @@ def run(
         console.print(f"resource catalogue (site for departments): {site}")
         console.print(f"catalogue exports (JSON, CSV, XLSX, DCAT): {lake.root / EXPORT_DIR}")
         console.print("serve both: govlake catalog serve")
+    if (lake.root / "exchange").exists():
+        console.print(f"exchange outboxes and audit log: {lake.root / 'exchange'}")
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -436,6 +456,276 @@ def portal_status() -> None:
         console.print(f"{name}: not running (stale; `govlake portal start` cleans up)")
     if not status.running:
         raise typer.Exit(1)
+
+
+exchange = typer.Typer(
+    help="The shared exchange (共享交换): subscriptions, requests, grants, demands, deliveries, "
+    "audit log (docs/exchange.md).",
+    no_args_is_help=True,
+)
+app.add_typer(exchange, name="exchange")
+AsDept = Annotated[str, typer.Option("--as", help="the department acting (register id)")]
+Columns = Annotated[
+    str | None, typer.Option(help="信息项 names or labels, comma-separated (default: all shared)")
+]
+Rows = Annotated[
+    list[str] | None,
+    typer.Option("--rows", help="row condition, e.g. 'age >= 60', 'street_code in (110107001)'"),
+]
+
+
+def _exchange():
+    """The exchange on the configured lake and register; errors become clear messages."""
+    from govlake.exchange import Exchange, load_rules
+    from govlake.lake import Lake
+    from govlake.register import RegisterError
+
+    try:
+        return Exchange(load_rules(), Lake.default())
+    except RegisterError as exc:
+        _fail(str(exc))
+
+
+def _exchange_call(fn, *args, **kwargs):
+    from govlake.exchange import ExchangeError
+    from govlake.exchange.log import LogCorrupt
+    from govlake.ingest.lock import ResourceBusy
+
+    try:
+        return fn(*args, **kwargs)
+    except (ExchangeError, LogCorrupt, ResourceBusy) as exc:
+        _fail(str(exc))
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def _conditions(rows: list[str] | None) -> list[dict]:
+    from govlake.exchange.rules import parse_condition
+
+    return [_exchange_call(parse_condition, r) for r in rows or []]
+
+
+@exchange.command("subscribe")
+def exchange_subscribe(
+    resource: Annotated[str, typer.Argument(help="resource id or code (无条件共享)")],
+    dept: AsDept,
+    columns: Columns = None,
+    rows: Rows = None,
+    csv: Annotated[bool, typer.Option(help="deliver a CSV beside each Parquet file")] = False,
+    until: Annotated[str | None, typer.Option(help="end of the period YYYY-MM-DD")] = None,
+) -> None:
+    """Subscribe to an unconditionally shared (无条件共享) resource: granted at once."""
+    ex = _exchange()
+    g = _exchange_call(
+        ex.subscribe, dept, resource, columns=_split(columns), rows=_conditions(rows), csv=csv,
+        until=until,
+    )  # fmt: skip
+    console.print(
+        f"grant {g.id}: {g.grantee} ← {g.resource} ({', '.join(g.columns)}; {g.rows_text})"
+    )
+
+
+@exchange.command("request")
+def exchange_request(
+    resource: Annotated[str, typer.Argument(help="resource id or code")],
+    dept: AsDept,
+    purpose: Annotated[str, typer.Option(help="what the data is for")],
+    basis: Annotated[str, typer.Option(help="legal basis id (catalog/exchange/legal_bases.yml)")],
+    until: Annotated[str, typer.Option(help="end of the period YYYY-MM-DD")],
+    start: Annotated[str | None, typer.Option("--from", help="start (default today)")] = None,
+    columns: Columns = None,
+    rows: Rows = None,
+    csv: Annotated[bool, typer.Option(help="deliver a CSV beside each Parquet file")] = False,
+) -> None:
+    """Request a resource (有条件共享): the providing department approves or rejects it."""
+    ex = _exchange()
+    r = _exchange_call(
+        ex.request, dept, resource, purpose=purpose, legal_basis=basis, until=until,
+        start=start, columns=_split(columns), rows=_conditions(rows), csv=csv,
+    )  # fmt: skip
+    console.print(f"request {r.id}: {r.requester} → {r.provider} for {r.resource}, pending")
+
+
+@exchange.command("approve")
+def exchange_approve(
+    request: Annotated[str, typer.Argument(help="request id, e.g. REQ-0001")],
+    dept: AsDept,
+    columns: Columns = None,
+    reason: Annotated[str | None, typer.Option(help="why (recorded)")] = None,
+) -> None:
+    """The provider approves a request (optionally granting fewer columns)."""
+    ex = _exchange()
+    g = _exchange_call(ex.approve, request, dept, columns=_split(columns), reason=reason)
+    console.print(f"request {request} approved: grant {g.id} ({', '.join(g.columns)})")
+
+
+@exchange.command("reject")
+def exchange_reject(
+    request: Annotated[str, typer.Argument(help="request id")],
+    dept: AsDept,
+    reason: Annotated[str, typer.Option(help="why (recorded, shown to the requester)")],
+) -> None:
+    """The provider rejects a request, with its reason."""
+    _exchange_call(_exchange().reject, request, dept, reason=reason)
+    console.print(f"request {request} rejected")
+
+
+@exchange.command("revoke")
+def exchange_revoke(
+    grant: Annotated[str, typer.Argument(help="grant id, e.g. GR-0001")],
+    dept: AsDept,
+    reason: Annotated[str, typer.Option(help="why (recorded)")],
+) -> None:
+    """End a grant (provider, or the grantee giving it up): no further deliveries."""
+    _exchange_call(_exchange().revoke, grant, dept, reason=reason)
+    console.print(f"grant {grant} revoked")
+
+
+@exchange.command("demand")
+def exchange_demand(
+    dept: AsDept,
+    what: Annotated[str | None, typer.Option(help="the data needed")] = None,
+    why: Annotated[str | None, typer.Option(help="what it is needed for")] = None,
+    holder: Annotated[str | None, typer.Option(help="department thought to hold it")] = None,
+    wants: Annotated[
+        str | None, typer.Option(help="信息项 needed, comma-separated (matched automatically)")
+    ] = None,
+    close: Annotated[str | None, typer.Option(help="close this demand (供需对接)")] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="with --close: the resource meeting it")
+    ] = None,
+) -> None:
+    """Add a demand to the demand list (需求清单), or close one a resource meets."""
+    ex = _exchange()
+    if close:
+        if not resource:
+            _fail("--close needs --resource (the registered resource that meets the demand)")
+        _exchange_call(ex.close_demand, close, resource, dept)
+        console.print(f"demand {close} closed: met by {resource}")
+        return
+    if not what or not why:
+        _fail("a demand needs --what and --why")
+    d = _exchange_call(ex.demand, dept, what=what, why=why, holder=holder, wants=_split(wants))
+    console.print(f"demand {d.id} recorded for {d.department}: {d.what}")
+
+
+@exchange.command("list")
+def exchange_list(
+    what: Annotated[
+        str, typer.Argument(help="requests | grants | demands | deliveries | refusals")
+    ] = "grants",
+    department: Annotated[
+        str | None, typer.Option(help="only what concerns this department")
+    ] = None,
+) -> None:
+    """Show the exchange's current state (folded from the log)."""
+    from govlake.exchange.state import today
+
+    ex = _exchange()
+    state = _exchange_call(ex.state)
+    d = department
+
+    def mine(*depts: str) -> bool:
+        return d is None or d in depts
+
+    if what == "requests":
+        table = Table("id", "requester", "resource", "provider", "status", "columns", "rows",
+                      "basis", "period", "reason", title="requests")  # fmt: skip
+        for r in state.requests.values():
+            if mine(r.requester, r.provider):
+                table.add_row(r.id, r.requester, r.resource, r.provider, r.status,
+                              ", ".join(r.columns), _rows_text(r.rows), r.legal_basis,
+                              f"{r.valid_from}..{r.valid_until}", r.reason or "")  # fmt: skip
+    elif what == "grants":
+        on = today()
+        table = Table("id", "grantee", "resource", "provider", "status", "columns", "rows",
+                      "period", "source", title=f"grants (status on {on})")  # fmt: skip
+        for g in state.grants.values():
+            if mine(g.grantee, g.provider):
+                table.add_row(g.id, g.grantee, g.resource, g.provider, g.status(on),
+                              ", ".join(g.columns), g.rows_text,
+                              f"{g.valid_from}..{g.valid_until or ''}", g.source)  # fmt: skip
+    elif what == "demands":
+        table = Table("id", "department", "what", "why", "holder", "wants", "status", "met by",
+                      title="demand list (需求清单)")  # fmt: skip
+        for m in state.demands.values():
+            if mine(m.department) or (d is not None and m.holder == d):
+                table.add_row(m.id, m.department, m.what, m.why, m.holder or "",
+                              "、".join(m.wants), m.status, m.resource or "")  # fmt: skip
+    elif what == "deliveries":
+        table = Table("at", "grant", "grantee", "resource", "batch", "rows", "sha256",
+                      title="deliveries (receipts)")  # fmt: skip
+        for e in state.deliveries:
+            if mine(e["grantee"]):
+                table.add_row(e["at"][:19], e["grant"], e["grantee"], e["resource"], e["batch"],
+                              f"{e['rows']:,}", e["sha256"][:12])  # fmt: skip
+    elif what == "refusals":
+        table = Table("at", "requester", "resource", "reason", title="refused")
+        for f in state.refusals:
+            if mine(f.requester):
+                table.add_row(f.at[:19], f.requester, f.resource, f.reason)
+    else:
+        _fail(f"unknown list {what!r}: requests | grants | demands | deliveries | refusals")
+    console.print(table)
+
+
+def _rows_text(rows: list[dict]) -> str:
+    from govlake.exchange.rules import describe_rows
+
+    return describe_rows(rows)
+
+
+@exchange.command("deliver")
+def exchange_deliver(
+    as_of: Annotated[
+        str | None, typer.Option(help="judge periods on this day (YYYY-MM-DD; default today)")
+    ] = None,
+) -> None:
+    """Deliver every active grant's new batches to the grantees' outboxes (what the exchange
+    DAG runs); prints the receipts written."""
+    from govlake.pipeline import exchange_step
+
+    with console.status("exchange: deliveries"):
+        summary = _exchange_call(exchange_step, as_of)
+    table = Table("grant", "grantee", "resource", "batch", "rows", title="delivered")
+    for d in summary["delivered"]:
+        table.add_row(d["grant"], d["grantee"], d["resource"], d["batch"], f"{d['rows']:,}")
+    console.print(table)
+    if not summary["delivered"]:
+        console.print("nothing new to deliver")
+    for demand, resource in summary["demands_closed"]:
+        console.print(f"demand {demand} closed: met by {resource} (供需对接)")
+    if summary["problems"]:
+        _fail("\n".join(summary["problems"]))
+
+
+@exchange.command("audit")
+def exchange_audit(
+    verify: Annotated[
+        bool, typer.Option(help="check the hash chain; name the first bad entry")
+    ] = False,
+    tail: Annotated[int, typer.Option(help="show the last N entries")] = 20,
+) -> None:
+    """The exchange's audit log: every request, decision, grant, demand and delivery receipt."""
+    from govlake.exchange import log
+    from govlake.lake import Lake
+
+    lake = Lake.default()
+    if verify:
+        verdict = log.verify(lake)
+        if not verdict.ok:
+            _fail(f"audit log {log.log_path(lake)}: {verdict.reason}")
+        console.print(f"audit log intact: {verdict.entries} entries, hash chain verified")
+        return
+    entries = _exchange_call(log.read_log, lake)
+    table = Table("#", "at", "kind", "actor", "what", title=f"audit log ({len(entries)} entries)")
+    for e in entries[-tail:] if tail else entries:
+        what = e.get("id") or e.get("grant") or e.get("request") or e.get("demand") or ""
+        detail = e.get("resource") or ""
+        table.add_row(str(e["seq"]), e["at"][:19], e["kind"], e["actor"], f"{what} {detail}")
+    console.print(table)
 
 
 def _summary(lake, outcomes) -> None:

@@ -133,3 +133,37 @@ def catalogue_step(as_of: str | None = None) -> dict:
         "exports": [str(p) for p in exported],
         "site": str(site / "index.html"),
     }
+
+
+def exchange_step(as_of: str | None = None) -> dict:
+    """The shared exchange after a build: close demands a resource now meets (供需对接), deliver
+    every active grant's batches not yet delivered (expiry judged on ``as_of``, the run's day),
+    then rebuild the catalogue site so it shows them (when there is a warehouse)."""
+    import datetime as dt
+
+    from govlake.exchange import Exchange, load_rules
+    from govlake.exchange.deliver import DeliveryReport, deliver
+    from govlake.exchange.log import LogCorrupt
+    from govlake.ingest.lock import ResourceBusy
+    from govlake.lake import Lake
+    from govlake.settings import get_settings
+
+    settings = get_settings()
+    lake = Lake(settings.lake_root)
+    rules = load_rules()
+    day = dt.date.fromisoformat(as_of) if as_of else None
+    try:
+        closed = Exchange(rules, lake).match_demands()
+        report = deliver(rules, on=day, settings=settings)
+        report.demands_closed = [list(pair) for pair in closed]
+    except (LogCorrupt, ResourceBusy) as exc:  # the log is unreadable, or another run holds it
+        report = DeliveryReport((day or dt.date.today()).isoformat(), problems=[str(exc)])
+    summary = {"resource": "exchange", **report.to_dict()}
+    if settings.warehouse.exists():
+        from govlake.catalogue.site import SiteError, build_site
+
+        try:
+            summary["site"] = str(build_site(settings) / "index.html")
+        except SiteError as exc:
+            summary["problems"].append(f"site: {exc}")
+    return summary

@@ -57,6 +57,7 @@ class Item:
     nullable: bool = True
     is_key: bool = False
     allowed: str | None = None  # vocabulary name or the closed list, as text
+    pseudonym: bool = False  # holds the lake's keyed pseudonym of an identifier (exchange re-keys)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def _derived_items(model: dict) -> list[Item]:
             description=str(c.get("description") or ""),
             sensitivity=str((c.get("meta") or {}).get("sensitivity", "internal")),
             is_key=c["name"] in keys,
+            pseudonym=bool((c.get("meta") or {}).get("pseudonym", False)),
         )
         for c in columns
     ]

@@ -5,7 +5,8 @@ Layout of ``<lake>/catalogue/site/`` (or ``out_dir``)::
     index.html                  home: counts, late resources, departments
     resources.html              every entry; search box and filters (static/site.js)
     resource/<code>.html        one page per entry, '/' of the code → '-'
-    department/<id>.html        one page per providing department
+    department/<id>.html        one page per providing department (and what it receives)
+    exchange.html               the shared exchange: demand list, pending requests, grants
     static/                     site.css, site.js, favicon.svg (no CDN, no web fonts)
     site.json                   what was built, and where the quality Data Docs are from here
 
@@ -174,11 +175,12 @@ def build_site(settings: Settings | None = None, out_dir: Path | None = None) ->
             suite = docs / "expectations" / f"{r.row['resource_id']}.html"
             r.suite_href = docs_root + f"expectations/{suite.name}" if suite.is_file() else None
 
+    ex = _exchange(lake)
     target.parent.mkdir(parents=True, exist_ok=True)
     building = target.with_name(f".{target.name}-building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     try:
-        _render(cat, building, docs_root)
+        _render(cat, building, docs_root, ex)
         old = target.with_name(f".{target.name}-old-{os.getpid()}")
         if target.exists():
             target.rename(old)
@@ -189,12 +191,31 @@ def build_site(settings: Settings | None = None, out_dir: Path | None = None) ->
     return target
 
 
-def _render(cat: Catalogue, out: Path, docs_root: str | None) -> None:
+def _exchange(lake: Lake) -> Any:
+    """The exchange's grants, deliveries, requests and demands (None: its log is unreadable;
+    the pages say so, and ``govlake exchange audit --verify`` says why)."""
+    from govlake.exchange.log import LogCorrupt
+    from govlake.exchange.view import read_view
+
+    try:
+        return read_view(lake)
+    except (LogCorrupt, KeyError, ValueError):
+        return None
+
+
+def _render(cat: Catalogue, out: Path, docs_root: str | None, ex: Any = None) -> None:
     env = _environment()
     by_code = cat.by_code()
     nodes = {r.code: Node(r.code, r.row["name"], r.row["layer"]) for r in cat.resources}
     built_at = dt.datetime.now(BEIJING)
-    common = {"docs_root": docs_root, "as_of": cat.as_of, "built_at": built_at}
+    common = {
+        "docs_root": docs_root,
+        "as_of": cat.as_of,
+        "built_at": built_at,
+        "ex": ex,
+        "dept_names": {d.id: d.name for d in cat.departments},
+        "res_by_id": {r.row["resource_id"]: r for r in cat.resources},
+    }
 
     def write(name: str, template: str, **context: Any) -> None:
         path = out / name
@@ -228,8 +249,8 @@ def _render(cat: Catalogue, out: Path, docs_root: str | None) -> None:
             active="departments",
             d=d,
             share_counts=_counts([r.row["share_type"] for r in d.resources], list(ShareType)),
-            receives=None,  # deliveries it receives from the exchange, once that exists
         )
+    write("exchange.html", "exchange.html.j2", active="exchange")
     static = out / "static"
     static.mkdir(parents=True, exist_ok=True)
     for entry in PACKAGE.joinpath("static").iterdir():
@@ -242,6 +263,7 @@ def _render(cat: Catalogue, out: Path, docs_root: str | None) -> None:
                 "resources": len(cat.resources),
                 "departments": len(cat.departments),
                 "quality_docs": docs_root,
+                "exchange": ex.counts if ex is not None else None,
             },
             ensure_ascii=False,
             indent=2,

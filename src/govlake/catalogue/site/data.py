@@ -1,7 +1,8 @@
 """What the site shows, read from the catalogue tables of the analysts' warehouse.
 
 The tables (``dbt_project/models/catalogue/_catalogue__models.yml``) are the site's only input
-besides the quality Data Docs it links to: the site never reads the register or the lake's
+besides the quality Data Docs it links to and the exchange's log (grants, receipts, requests,
+demands: ``govlake.exchange.view``, no data): the site never reads the register or the lake's
 restricted zones. The preview reads ``relation`` through the analysts' read-only connection.
 """
 
