@@ -24,3 +24,8 @@ BUILT_LAYERS = ("base", "thematic", "open")
 def catalogue_asset() -> Asset:
     """Updated when the catalogue's exports and site were rebuilt."""
     return Asset(name="catalogue", uri="govlake://lake/catalogue", group="catalogue")
+
+
+def open_data_asset() -> Asset:
+    """Updated when the publisher synced the open datasets to CKAN."""
+    return Asset(name="open_data_portal", uri="govlake://ckan/open-data", group="publish")

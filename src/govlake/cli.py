@@ -262,8 +262,8 @@ def run(
     outcomes = []
     ingest_ids = sorted(d for d in bag.dag_ids if d.startswith("ingest__"))
     with _progress() as bar:
-        task = bar.add_task("DAGs", total=len(ingest_ids) + 2)
-        for dag_id in [*ingest_ids, "build", "catalogue"]:
+        task = bar.add_task("DAGs", total=len(ingest_ids) + 3)
+        for dag_id in [*ingest_ids, "build", "catalogue", "publish"]:
             bar.update(task, description=dag_id)
             outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
             bar.advance(task)
@@ -281,6 +281,7 @@ def run(
         console.print(f"resource catalogue (site for departments): {site}")
         console.print(f"catalogue exports (JSON, CSV, XLSX, DCAT): {lake.root / EXPORT_DIR}")
         console.print("serve both: govlake catalog serve")
+    _portal_login(settings)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -319,6 +320,44 @@ def airflow(
 
         _fail(escape(str(exc)))
     console.print("Airflow stopped")
+
+
+@app.command()
+def publish(
+    resources: Annotated[
+        list[str] | None, typer.Argument(help="resource ids or codes (default: every open one)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the plan; change nothing on CKAN")
+    ] = False,
+) -> None:
+    """Open catalogue entries → CKAN (the local portal, or GOVLAKE_CKAN_URL): files, data
+    dictionary, DataStore preview; unchanged files are not uploaded again (docs/publishing.md)."""
+    from rich.markup import escape
+
+    from govlake.publish.run import publish as run_publish
+    from govlake.publish.selection import PublishError
+
+    try:
+        with console.status("publishing" if not dry_run else "planning"):
+            report = run_publish(dry_run=dry_run, only=resources)
+    except PublishError as exc:
+        _fail(escape(str(exc)))
+        return
+    title = f"{'plan (dry run)' if dry_run else 'sync'} → {report.target}"
+    table = Table("dataset", "resource", "outcome", "files", "bytes", "detail", title=title)
+    for d in report.datasets:
+        table.add_row(
+            d.name, d.resource_id, d.outcome, ", ".join(d.uploads),
+            f"{d.bytes:,}" if d.bytes else "", escape(d.detail),
+        )  # fmt: skip
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]{escape(note)}[/]")
+    console.print(report.summary_line())
+    console.print(f"report: {report.path}")
+    if report.problems:
+        _fail(escape("\n".join(report.problems)))
 
 
 catalog = typer.Typer(
@@ -388,6 +427,24 @@ def catalog_serve(
     if not (folder / "index.html").exists():
         _fail(f"no site at {folder}: run `govlake catalog site` (or `govlake run`) first")
     serve(folder, port)
+
+
+def _portal_login(settings) -> None:
+    """Where the open data went: the CKAN URL, and the local portal's admin login."""
+    if settings.ckan_url:
+        console.print(f"open data portal (CKAN): {settings.ckan_url}")
+        return
+    from govlake.publish.portal import Portal, PortalError
+
+    try:
+        info = Portal.from_settings(settings).start()  # running since the publish DAG: its info
+    except PortalError as exc:
+        err.print(f"[red]local portal:[/] {exc}", highlight=False)
+        return
+    console.print(f"open data portal (local CKAN, left running): {info.url}/dataset/")
+    console.print(
+        f"admin login: {info.admin_user} / {info.admin_password}  (stop: govlake portal stop)"
+    )
 
 
 def _summary(lake, outcomes) -> None:
