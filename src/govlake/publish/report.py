@@ -87,7 +87,7 @@ class SyncReport:
     def write(self, lake_root: Path) -> Path:
         """``<lake>/publish/reports/<plan|sync>-<UTC time>.json`` (written aside, renamed)."""
         self.finished_at = self.finished_at or _now()
-        stamp = self.started_at.replace(":", "").replace("-", "").split(".")[0]
+        stamp = self.started_at.replace(":", "").replace("-", "").replace(".", "")
         kind = "plan" if self.dry_run else "sync"
         path = lake_root / REPORT_DIR / f"{kind}-{stamp}Z.json"
         text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
