@@ -43,6 +43,18 @@ def register():
     return load_register(ROOT / "catalog")
 
 
+# --- the local CKAN portal (see tests/portal_fixture.py) ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ckan_portal():
+    """A running local CKAN portal for the whole session (``PortalInfo``: url, api_token, ...)."""
+    from portal_fixture import session_portal
+
+    with session_portal() as info:
+        yield info
+
+
 # --- browser tests (see tests/browser.py) -----------------------------------------------------
 
 

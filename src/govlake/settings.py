@@ -38,8 +38,15 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.cwd() / "var" / "airflow",
         description="in-process Airflow's home (SQLite metadata, logs) for the embedded mode",
     )
-    ckan_url: str = "http://127.0.0.1:5000"
+    ckan_url: str | None = Field(
+        default=None, description="CKAN to publish to; unset = the local portal (govlake portal)"
+    )
     ckan_token: SecretStr | None = None
+    portal_home: Path = Field(
+        default_factory=lambda: Path.cwd() / "var" / "portal",
+        description="the local CKAN portal's state (databases, uploads, ckan.ini, logs, token)",
+    )
+    portal_port: int = Field(default=5000, gt=0, lt=65536, description="local portal's port")
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
     catalogue_base_uri: str = Field(
         default="https://data.bjsjs.gov.cn/",
@@ -87,6 +94,7 @@ class Settings(BaseSettings):
         "quality_dir",
         "hmac_key_file",
         "airflow_home",
+        "portal_home",
     )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
@@ -131,8 +139,9 @@ class Settings(BaseSettings):
             "quality_dir": str(self.quality_dir),
             "airflow_home": str(self.airflow_home),
             "hmac_key": "****** (GOVLAKE_HMAC_KEY)" if self.hmac_key else f"file {self.key_file}",
-            "ckan_url": self.ckan_url,
+            "ckan_url": self.ckan_url or f"(local portal, 127.0.0.1:{self.portal_port})",
             "ckan_token": "******" if self.ckan_token else "(not set)",
+            "portal_home": str(self.portal_home),
             "duckdb_threads": str(self.duckdb_threads or "auto"),
             "catalogue_base_uri": self.catalogue_base_uri,
             "catalogue_license": self.catalogue_license,

@@ -1,1 +1,1 @@
-"""Publishing open data on CKAN: the local portal and the publisher (docs/publishing.md)."""
+"""Publishing open data on CKAN: the local portal (``portal``) and the publisher."""

@@ -1,0 +1,1 @@
+"""govlake's CKAN extension (runs inside the CKAN virtualenv, not govlake's)."""
