@@ -81,13 +81,15 @@ def organization(resource: dict[str, Any]) -> Organization:
 
 
 def groups(resource: dict[str, Any], vocab: dict[str, dict[str, str]]) -> list[Group]:
-    """The 基础库 / 主题库 the entry belongs to, named by the vocabulary's English key."""
+    """The 基础库 / 主题库 the entry belongs to, named by the vocabulary's English key
+    (``base-population``, ``theme-health``)."""
     out = []
-    for attr, kind in (("base_database", "基础库"), ("theme", "主题库")):
+    for attr, prefix, kind in (("base_database", "base", "基础库"), ("theme", "theme", "主题库")):
         value = resource.get(attr)
         if value:
             english = vocab.get(attr, {}).get(value) or value
-            out.append(Group(slug(english), f"{value}{kind}", f"{value}{kind} ({english})"))
+            name = f"{prefix}-{slug(english)}"  # groups and organizations share CKAN's names
+            out.append(Group(name, f"{value}{kind}", f"{value}{kind} ({english})"))
     return out
 
 

@@ -193,8 +193,9 @@ def _apply(syncer: Syncer, work: DatasetWork, outcome: DatasetOutcome, table: An
 
             if isinstance(exc, CKANAPIError):
                 detail = getattr(exc, "error_dict", None) or getattr(exc, "extra_msg", None)
+                action = getattr(exc, "action", "a call")
                 raise PublishError(
-                    f"CKAN refused {work.name}: {type(exc).__name__}: {detail}"
+                    f"CKAN refused {action} for {work.name}: {type(exc).__name__}: {detail}"
                 ) from None
             raise
 

@@ -157,6 +157,9 @@ class Client:
                 time.sleep(wait)
                 wait = min(wait * 2, 8)
                 continue
+            except Exception as exc:  # ckanapi's typed errors: remember which call it was
+                exc.action = action  # type: ignore[attr-defined]
+                raise
             if write:
                 self.writes += 1
                 if self.on_operation is not None:
@@ -428,9 +431,11 @@ class Syncer:
                 },
                 write=True,
             )
+        # the view plugins decide from the resource as it is now (datastore_active)
+        fresh = self.client.call("resource_show", {"id": csv["id"]})
         self.client.call(
             "resource_create_default_resource_views",
-            {"resource": csv, "create_datastore_views": True},
+            {"resource": fresh, "create_datastore_views": True},
             write=True,
         )
         self.client.call(
