@@ -24,6 +24,7 @@ import pytest
 import requests
 from accepted_batches import generate
 from ckanapi import NotFound
+from pydantic import SecretStr
 
 from govlake.identifiers import make_citizen_id
 from govlake.publish import mapping
@@ -418,24 +419,29 @@ def test_ckan_stopped_mid_sync_then_the_rerun_completes_without_duplicates(lake,
     settings = _settings(lake, ckan_portal, publish_retry_seconds=1)
     only = ["scenic_spot", "hotel", "tourism_monthly"]
     portal = Portal(ckan_portal.home, urlsplit(ckan_portal.url).port)
-    stopped: list[str] = []
+    creates: list[str] = []
 
     def stop_ckan(n: int, action: str) -> None:
-        if n == 12 and not stopped:  # in the middle of the second dataset's uploads
-            stopped.append(action)
-            portal.stop()  # for real: every portal process ends
+        if action == "resource_create":
+            creates.append(action)
+            if len(creates) == 6:  # the second file of the second dataset has just been created
+                portal.stop()  # for real: every portal process ends
 
     try:
         first = publish(settings, only=only, on_operation=stop_ckan)
     finally:
         info = portal.start()
-    assert stopped and first.counts["failed"] >= 1, first.summary_line()
+    assert len(creates) == 6 and first.counts["failed"] >= 1, first.summary_line()
     assert any("did not complete" in d.detail for d in first.datasets if d.outcome == "failed")
-    settings = settings.model_copy(update={"ckan_token": info.api_token})
-    second = publish(settings, only=only)
-    assert second.problems == [] and second.counts["failed"] == 0
     admin = _admin(ckan_portal)
     candidates = _candidates(settings.warehouse)
+    second_name = mapping.dataset_name(candidates[only[1]].code, settings.publish_name_suffix)
+    half = admin.action.package_show(id=second_name)  # what the crash left behind
+    assert len(half["resources"]) == 2 and mapping.FINGERPRINT_KEY not in mapping.extras(half)
+    assert half["resources"][1][mapping.SHA_KEY] == ""  # uploaded, but never confirmed
+    settings = settings.model_copy(update={"ckan_token": SecretStr(info.api_token)})
+    second = publish(settings, only=only)
+    assert second.problems == [] and second.counts["failed"] == 0
     for rid in only:
         name = mapping.dataset_name(candidates[rid].code, settings.publish_name_suffix)
         hits = admin.action.package_search(q=f"name:{name}", include_private=True)
