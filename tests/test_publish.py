@@ -490,3 +490,29 @@ def test_publish_dag_under_dag_test(published, ckan_portal, monkeypatch) -> None
         assert written["uploads"] == 0 and ckan_portal.api_token not in new.read_text()
     finally:
         get_settings.cache_clear()
+
+
+def test_cli_dry_run_prints_the_plan_and_never_the_token(lake, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from govlake.cli import app
+    from govlake.settings import get_settings
+
+    token = "secret-token-" + uuid.uuid4().hex
+    for key, value in {
+        "GOVLAKE_LAKE_ROOT": str(lake), "GOVLAKE_HMAC_KEY": KEY,
+        "GOVLAKE_CKAN_URL": "http://127.0.0.1:9", "GOVLAKE_CKAN_TOKEN": token,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["publish", "--dry-run"], env={"COLUMNS": "200"})
+        config = CliRunner().invoke(app, ["config"], env={"COLUMNS": "200"})
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "CKAN unreachable" in result.output and "refused" in result.output
+    assert "309001003-000001" in result.output
+    assert token not in result.output and token not in config.output
+    reports = sorted((lake / "publish" / "reports").glob("plan-*.json"))
+    assert reports and token not in reports[-1].read_text(encoding="utf-8")

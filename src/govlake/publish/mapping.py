@@ -17,7 +17,7 @@ from govlake.publish.files import DICTIONARY, FORMATS, DatasetFile, TableInfo
 from govlake.publish.selection import Candidate
 
 MANAGED_KEY = "govlake_publisher"  # extra on every dataset the publisher manages
-MANAGED_VALUE = "govlake"
+MANAGED_VALUE = "govlake"  # + the name suffix: each naming finds only its own datasets
 FINGERPRINT_KEY = "govlake_fingerprint"  # set last: the dataset's files are all in place
 METADATA_KEY = "govlake_metadata_sha256"
 FILE_KEY = "govlake_file"  # on each CKAN resource: which of the dataset's files it is
@@ -42,6 +42,11 @@ FILE_TEXT = {
 def dataset_name(code: str, suffix: str = "") -> str:
     """The stable, URL-safe CKAN name of a catalogue entry."""
     return code.replace("/", "-") + suffix
+
+
+def managed_value(suffix: str = "") -> str:
+    """The marker of the datasets one publisher configuration manages (``govlake``)."""
+    return MANAGED_VALUE + suffix
 
 
 def slug(identifier: str) -> str:
@@ -132,6 +137,7 @@ def dataset(
     base_uri: str,
     last_updated: Any,
     datastore_limit: int,
+    name_suffix: str = "",
 ) -> dict[str, Any]:
     """The dataset's metadata (no resources, no fingerprint): what package_create/patch get."""
     r = c.resource
@@ -152,7 +158,7 @@ def dataset(
         "datastore": f"files only: {info.rows:,} rows > {datastore_limit:,}"
         if files_only
         else f"loaded: {info.rows:,} rows",
-        MANAGED_KEY: MANAGED_VALUE,
+        MANAGED_KEY: managed_value(name_suffix),
     }
     tags = [t for t in (r["base_database"], r["theme"], r["category_name"], r["open_type"]) if t]
     data = {

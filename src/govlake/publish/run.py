@@ -75,7 +75,7 @@ def publish(
     reachable = client is not None
     if client is not None:
         try:
-            current = managed_datasets(client)
+            current = managed_datasets(client, settings.publish_name_suffix)
         except Transient as exc:
             if not dry_run:
                 raise PublishError(str(exc)) from None
@@ -137,6 +137,7 @@ def _one(
             license_id=settings.publish_license, base_uri=settings.catalogue_base_uri,
             last_updated=_last_updated(cat, c.code),
             datastore_limit=settings.publish_datastore_max_rows,
+            name_suffix=settings.publish_name_suffix,
         )  # fmt: skip
         work = DatasetWork(c, name, info, metadata, dictionary, current.get(name))
         if work.current is None and client is not None and name not in current:

@@ -180,8 +180,10 @@ def _short(exc: Exception) -> str:
 # Reading what CKAN has
 
 
-def managed_datasets(client: Client) -> dict[str, dict[str, Any]]:
-    """Every dataset the publisher manages (public or private), by name: one search."""
+def managed_datasets(client: Client, suffix: str = "") -> dict[str, dict[str, Any]]:
+    """Every dataset this naming of the publisher manages (public or private), by name: one
+    search (paged by 1000)."""
+    marker = mapping.managed_value(suffix)
     out: dict[str, dict[str, Any]] = {}
     start = 0
     while True:
@@ -189,7 +191,7 @@ def managed_datasets(client: Client) -> dict[str, dict[str, Any]]:
             "package_search",
             {
                 "q": "*:*",
-                "fq": f"+extras_{mapping.MANAGED_KEY}:{mapping.MANAGED_VALUE}",
+                "fq": f'+extras_{mapping.MANAGED_KEY}:"{marker}"',
                 "rows": SEARCH_ROWS,
                 "start": start,
                 "include_private": True,
@@ -197,7 +199,7 @@ def managed_datasets(client: Client) -> dict[str, dict[str, Any]]:
             },
         )
         for package in result["results"]:
-            if mapping.extras(package).get(mapping.MANAGED_KEY) == mapping.MANAGED_VALUE:
+            if mapping.extras(package).get(mapping.MANAGED_KEY) == marker:
                 out[package["name"]] = package
         start += SEARCH_ROWS
         if start >= result["count"] or not result["results"]:
