@@ -281,6 +281,7 @@ def run(
         console.print(f"resource catalogue (site for departments): {site}")
         console.print(f"catalogue exports (JSON, CSV, XLSX, DCAT): {lake.root / EXPORT_DIR}")
         console.print("serve both: govlake catalog serve")
+    _published(lake)
     _portal_login(settings)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
@@ -475,6 +476,19 @@ def portal_status() -> None:
         console.print(f"{name}: not running (stale; `govlake portal start` cleans up)")
     if not status.running:
         raise typer.Exit(1)
+
+
+def _published(lake) -> None:
+    """What the publish DAG did, from its sync report."""
+    import json
+
+    from govlake.publish.report import REPORT_DIR
+
+    reports = sorted((lake.root / REPORT_DIR).glob("sync-*.json"))
+    if reports:
+        counts = json.loads(reports[-1].read_text(encoding="utf-8"))["counts"]
+        done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        console.print(f"open data published: {done or 'nothing'} (report {reports[-1]})")
 
 
 def _portal_login(settings) -> None:
