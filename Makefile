@@ -17,7 +17,7 @@ export GOVLAKE_CHROMIUM := $(CHROMIUM)
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install browser run airflow test lint bench clean
+.PHONY: help install browser run airflow portal test lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ run: install ## sample extracts (if landing is empty) → whole pipeline → sum
 
 airflow: install ## Airflow's own UI on the embedded configuration, 127.0.0.1:PORT (8080); Ctrl-C stops it
 	$(BIN)/govlake airflow --port $(PORT)
+
+portal: install ## start the local CKAN portal (installs CKAN on first use) and leave it running
+	$(BIN)/govlake portal start
 
 test: install browser ## the whole test suite (what CI runs)
 	$(BIN)/pytest

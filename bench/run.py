@@ -15,6 +15,7 @@ ORDER = [
     "catalogue_export.py",
     "site.py",
     "catalogue.py",
+    "portal.py",
 ]
 
 if __name__ == "__main__":

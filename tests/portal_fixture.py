@@ -11,18 +11,17 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shutil
 import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from govlake.publish.portal import Portal, PortalInfo
+from govlake.publish.portal import Portal, PortalInfo, orphaned_data, remove_data
 
 
 def portals_root() -> Path:
     root = Path(tempfile.gettempdir()) / f"govlake-test-portals-{os.getuid()}"
-    root.mkdir(mode=0o700, exist_ok=True)
+    root.mkdir(mode=0o711, exist_ok=True)  # nobody (PostgreSQL) passes through
     return root
 
 
@@ -43,9 +42,11 @@ def sweep(root: Path) -> list[Path]:
         owner = home.name.split("-", 1)[0]
         if not owner.isdigit() or _pid_alive(int(owner)):
             continue
-        Portal(home).stop()
-        shutil.rmtree(home, ignore_errors=True)
+        Portal(home).remove()
         removed.append(home)
+    for pgdata in orphaned_data():  # as root, a home nobody could enter keeps its data elsewhere
+        remove_data(pgdata)
+        removed.append(pgdata)
     return removed
 
 
@@ -64,5 +65,4 @@ def session_portal() -> Iterator[PortalInfo]:
     try:
         yield portal.start()
     finally:
-        portal.stop()
-        shutil.rmtree(home, ignore_errors=True)
+        portal.remove()

