@@ -23,7 +23,7 @@ import duckdb
 import pytest
 import requests
 from accepted_batches import generate
-from ckanapi import NotFound
+from ckanapi import NotAuthorized, NotFound
 from pydantic import SecretStr
 
 from govlake.identifiers import make_citizen_id
@@ -516,3 +516,70 @@ def test_cli_dry_run_prints_the_plan_and_never_the_token(lake, monkeypatch) -> N
     assert token not in result.output and token not in config.output
     reports = sorted((lake / "publish" / "reports").glob("plan-*.json"))
     assert reports and token not in reports[-1].read_text(encoding="utf-8")
+
+
+def test_5xx_answers_are_retried_with_backoff(ckan_portal) -> None:
+    """A real HTTP server in front of CKAN answers 503 twice (a proxy while CKAN restarts),
+    then passes requests on: the call succeeds; with no budget left it is a clear error."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from govlake.publish.sync import Client, Target, Transient
+
+    answers: list[int] = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if len(answers) < 2:
+                answers.append(503)
+                self.send_response(503)
+                self.end_headers()
+                self.wfile.write(b"<html>Service Unavailable</html>")
+                return
+            upstream = requests.post(ckan_portal.url + self.path, data=body, timeout=30,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+            answers.append(upstream.status_code)
+            self.send_response(upstream.status_code)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(upstream.content)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Flaky) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        target = Target(f"http://127.0.0.1:{server.server_address[1]}", "unused", "flaky proxy")
+        try:
+            client = Client(target, retry_seconds=10)
+            assert client.call("status_show")["ckan_version"].startswith("2.")
+            assert answers == [503, 503, 200] and client.calls == 3
+            answers.clear()
+            with pytest.raises(Transient, match="did not complete status_show: _ServerError"):
+                Client(target, retry_seconds=0).call("status_show")
+        finally:
+            server.shutdown()
+
+
+def test_withdraw_delete_then_open_again(lake, ckan_portal, tmp_path) -> None:
+    warehouse = _copy_warehouse(lake, tmp_path)
+    settings = _settings(lake, ckan_portal, warehouse_path=warehouse, publish_withdraw="delete")
+    assert publish(settings, only=["scenic_spot"]).counts["created"] == 1
+    name = mapping.dataset_name("309001001/000001", settings.publish_name_suffix)
+    update = (
+        "update catalogue.catalogue_resource set open_type = ? where resource_id = 'scenic_spot'"
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(update, ["不予开放"])
+    [gone] = publish(settings, only=["scenic_spot"]).datasets
+    assert (gone.outcome, gone.detail.split(":")[0]) == ("withdrawn", "deleted")
+    with pytest.raises((NotFound, NotAuthorized)):
+        _anonymous(ckan_portal).action.package_show(id=name)
+    assert _admin(ckan_portal).action.package_show(id=name)["state"] == "deleted"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(update, ["无条件开放"])
+    [back] = publish(settings, only=["scenic_spot"]).datasets
+    assert back.outcome == "updated" and back.uploads == []  # its files were still there
+    package = _anonymous(ckan_portal).action.package_show(id=name)
+    assert package["state"] == "active" and len(package["resources"]) == 4
