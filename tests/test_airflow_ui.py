@@ -27,7 +27,9 @@ GOVLAKE = Path(sys.executable).parent / "govlake"
 
 
 def expected_dags(register_dir: Path) -> set[str]:
-    return {f"ingest__{r}" for r in load_register(register_dir).resources} | {"build", "catalogue"}
+    return {f"ingest__{r}" for r in load_register(register_dir).resources} | {
+        "build", "catalogue", "publish",
+    }  # fmt: skip
 
 
 def govlake_env(tmp_path: Path, register_dir: Path = ROOT / "catalog") -> dict[str, str]:

@@ -583,3 +583,10 @@ def test_withdraw_delete_then_open_again(lake, ckan_portal, tmp_path) -> None:
     assert back.outcome == "updated" and back.uploads == []  # its files were still there
     package = _anonymous(ckan_portal).action.package_show(id=name)
     assert package["state"] == "active" and len(package["resources"]) == 4
+
+
+def test_a_wrong_token_is_a_clear_error(lake, ckan_portal) -> None:
+    settings = Settings(lake_root=lake, ckan_url=ckan_portal.url, ckan_token="not-a-token")
+    with pytest.raises(PublishError, match=r"not authorised \(GOVLAKE_CKAN_TOKEN") as caught:
+        publish(settings)
+    assert "not-a-token" not in str(caught.value)

@@ -74,12 +74,20 @@ def publish(
     current: dict[str, dict[str, Any]] = {}
     reachable = client is not None
     if client is not None:
+        from ckanapi import CKANAPIError
+
         try:
             current = managed_datasets(client, settings.publish_name_suffix)
         except Transient as exc:
             if not dry_run:
                 raise PublishError(str(exc)) from None
             reachable = False
+        except CKANAPIError as exc:  # a wrong token, a CKAN without the search it needs
+            client.close()
+            raise PublishError(
+                f"{target.label} refused the publisher's search for its datasets: "
+                f"{type(exc).__name__}: {exc} (is GOVLAKE_CKAN_TOKEN a sysadmin's token?)"
+            ) from None
     if not reachable:
         report.notes.append("CKAN unreachable: every dataset planned as created")
 
@@ -98,11 +106,19 @@ def publish(
     con = _connect(settings)
     scanner = Scanner(Lake(settings.lake_root), register)
     syncer = Syncer(client, settings, register.vocab) if client and not dry_run else None
+    from ckanapi import NotAuthorized
+
     try:
         for candidate in selection.publish:
             _one(candidate, cat, con, scanner, syncer, client if reachable else None,
                  current, settings, report, dry_run)  # fmt: skip
         _withdraw(selection, only, current, syncer, settings, report, dry_run)
+    except NotAuthorized as exc:  # not one dataset's problem: the token's (CKAN reads a token
+        # it does not know as anonymous, so the first write is where it shows)
+        raise PublishError(
+            f"{report.target} refused {getattr(exc, 'action', 'a call')}: not authorised "
+            "(GOVLAKE_CKAN_TOKEN must be a sysadmin's API token, or the local portal's)"
+        ) from None
     finally:
         con.close()
         scanner.close()
@@ -171,6 +187,14 @@ def _one(
     except PublishError as exc:
         outcome.outcome, outcome.detail = "failed", str(exc)
         report.add(outcome)
+    except Exception as exc:  # ckanapi's typed errors outside a dataset's step (package_show)
+        from ckanapi import CKANAPIError, NotAuthorized
+
+        if not isinstance(exc, CKANAPIError) or isinstance(exc, NotAuthorized):
+            raise
+        outcome.outcome = "failed"
+        outcome.detail = f"CKAN refused {getattr(exc, 'action', 'a call')}: {exc}"
+        report.add(outcome)
 
 
 def _apply(syncer: Syncer, work: DatasetWork, outcome: DatasetOutcome, table: Any,
@@ -189,10 +213,10 @@ def _apply(syncer: Syncer, work: DatasetWork, outcome: DatasetOutcome, table: An
                 raise
             time.sleep(wait)
             wait = min(wait * 2, 8)
-        except Exception as exc:  # ckanapi's ValidationError / NotAuthorized: say which call
-            from ckanapi import CKANAPIError
+        except Exception as exc:  # ckanapi's ValidationError / NotFound: say which call
+            from ckanapi import CKANAPIError, NotAuthorized
 
-            if isinstance(exc, CKANAPIError):
+            if isinstance(exc, CKANAPIError) and not isinstance(exc, NotAuthorized):
                 detail = getattr(exc, "error_dict", None) or getattr(exc, "extra_msg", None)
                 action = getattr(exc, "action", "a call")
                 raise PublishError(
