@@ -590,3 +590,37 @@ def test_a_wrong_token_is_a_clear_error(lake, ckan_portal) -> None:
     with pytest.raises(PublishError, match=r"not authorised \(GOVLAKE_CKAN_TOKEN") as caught:
         publish(settings)
     assert "not-a-token" not in str(caught.value)
+
+
+def test_above_the_datastore_limit_only_files_and_the_dataset_says_so(lake, ckan_portal):
+    settings = _settings(lake, ckan_portal, publish_datastore_max_rows=10)
+    report = publish(settings, only=["open_tourism_monthly", "scenic_spot"])  # 120 and 5 rows
+    assert report.counts["created"] == 2
+    admin = _admin(ckan_portal)
+    for code, rows, loaded in (("202001004/000001", 120, False), ("309001001/000001", 5, True)):
+        package = admin.action.package_show(
+            id=mapping.dataset_name(code, settings.publish_name_suffix)
+        )
+        [csv] = [r for r in package["resources"] if r[mapping.FILE_KEY] == "csv"]
+        assert bool(csv.get("datastore_active")) is loaded
+        assert len(package["resources"]) == 4  # the files either way
+        says = mapping.extras(package)["datastore"]
+        if loaded:
+            assert says == f"loaded: {rows:,} rows"
+        else:
+            assert (
+                says == f"files only: {rows:,} rows > 10" and "仅提供文件下载" in package["notes"]
+            )
+
+
+def test_dcat_shows_what_was_published(published, ckan_portal) -> None:
+    """ckanext-dcat on the portal serialises the dataset the publisher made."""
+    settings, _ = published
+    c = _candidates(settings.warehouse)["investment_project"]  # 有条件开放
+    name = mapping.dataset_name(c.code, settings.publish_name_suffix)
+    ttl = requests.get(f"{ckan_portal.url}/dataset/{name}.ttl", timeout=30)
+    text = ttl.content.decode("utf-8")
+    assert ttl.status_code == 200 and c.resource["name"] in text
+    assert f'dct:identifier "{c.code}"' in text  # the resource code, as in the catalogue's DCAT
+    assert "dct:spatial <https://data.bjsjs.gov.cn/catalogue/area/110107>" in text
+    assert text.count("dcat:distribution") == 1 and text.count("/resource/") >= 4

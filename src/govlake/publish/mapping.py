@@ -144,6 +144,7 @@ def dataset(
     files_only = info.rows > datastore_limit
     extras = {
         "resource_code": r["resource_code"],
+        "identifier": r["resource_code"],  # ckanext-dcat: dct:identifier, as the catalogue's
         "provider_code": r["provider_code"],
         "update_cycle": r["update_cycle"],
         "open_type": r["open_type"],
