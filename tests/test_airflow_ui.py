@@ -31,6 +31,7 @@ def expected_dags(register_dir: Path) -> set[str]:
         "build",
         "catalogue",
         "exchange",
+        "publish",
     }
 
 

@@ -3,8 +3,9 @@
 A new department YAML (the district education commission's school roster, 学校名录) is added to a
 temporary copy of the register, with the code list and theme it brings added to the vocabulary —
 and nothing else: no DAG, dbt model, suite, catalogue entry or test data written by hand. Then
-sample → ingest DAG → quality gate → build DAG → catalogue DAG, and the resource must appear in
-every place derived from the register. Later capabilities (CKAN, exchange) add their places here.
+sample → ingest DAG → quality gate → build DAG → catalogue DAG → publish DAG, and the resource
+must appear in every place derived from the register, the open-data portal (CKAN) included.
+Later capabilities (exchange) add their places here.
 """
 # ruff: noqa: E501 (the department YAML keeps one field per line, as the register does)
 
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 11, 2)
 KEY = "test-key-not-secret"
 CODE = "311001001/000001"
+SUFFIX = "-onboarding"  # its datasets' names on the session's portal
 
 EDUCATION = """\
 # 区教育委员会: the school roster, as a new data engineer writes it.
@@ -46,7 +48,7 @@ resources:
     delivery: {format: csv, encoding: utf-8, headers: zh}
     share_type: 无条件共享
     share_method: 文件下载
-    open_type: 不予开放
+    open_type: 无条件开放
     update_cycle: 每年
     published: 2026-09-01
     theme: 教育
@@ -56,7 +58,6 @@ resources:
       - {name: credit_code, label: 统一社会信用代码, format: credit_code, nullable: false, sensitivity: public, description: 学校的统一社会信用代码}
       - {name: street_code, label: 街道代码, format: street_code, nullable: false, allowed: [vocab:street], sensitivity: public, description: 所在街道代码}
       - {name: address, label: 地址, sensitivity: public, description: 学校地址}
-      - {name: principal_name, label: 校长姓名, sensitivity: personal, description: 校长姓名}
       - {name: students, label: 学生数, type: integer, min: 0, max: 5000, sensitivity: public, description: 在校学生数}
       - {name: teachers, label: 教职工数, type: integer, min: 0, max: 500, sensitivity: public, description: 教职工数}
       - {name: school_type, label: 办学类型, nullable: false, allowed: [vocab:school_type], sensitivity: public, description: 幼儿园/小学/初中/高中/九年一贯制}
@@ -87,7 +88,7 @@ def _tracked() -> dict[str, tuple[int, int]]:
 
 
 @pytest.fixture(scope="module")
-def onboarded(tmp_path_factory):
+def onboarded(tmp_path_factory, ckan_portal):
     from govlake import airflow_local
     from govlake.exchange import Exchange, load_rules
     from govlake.register import load_register
@@ -100,6 +101,9 @@ def onboarded(tmp_path_factory):
         env.setenv("GOVLAKE_REGISTER_DIR", str(_catalog(base / "catalog")))
         env.setenv("GOVLAKE_LAKE_ROOT", str(base / "lake"))
         env.setenv("GOVLAKE_HMAC_KEY", KEY)
+        env.setenv("GOVLAKE_CKAN_URL", ckan_portal.url)  # the session's portal
+        env.setenv("GOVLAKE_CKAN_TOKEN", ckan_portal.api_token)
+        env.setenv("GOVLAKE_PUBLISH_NAME_SUFFIX", SUFFIX)
         get_settings.cache_clear()
         register = load_register()
         sample = generate(base / "lake", scale="tiny", seed=3, batch_date=DAY, register=register)
@@ -113,7 +117,7 @@ def onboarded(tmp_path_factory):
         bag = airflow_local.dagbag()
         runs = {
             dag_id: airflow_local.run_dag(bag.dags[dag_id])
-            for dag_id in ("ingest__school", "build", "catalogue", "exchange")
+            for dag_id in ("ingest__school", "build", "catalogue", "exchange", "publish")
             if dag_id in bag.dags
         }
         yield {
@@ -131,7 +135,7 @@ def test_its_dags_exist_and_run(onboarded) -> None:
     schedule = {a.uri for a in bag.dags["build"].timetable.asset_condition.objects}
     assert "govlake://lake/accepted/school" in schedule
     assert {d: r.state for d, r in runs.items()} == dict.fromkeys(
-        ("ingest__school", "build", "catalogue", "exchange"), "success"
+        ("ingest__school", "build", "catalogue", "exchange", "publish"), "success"
     )
 
 
@@ -184,7 +188,6 @@ def test_dbt_renders_it_and_analysts_see_it(onboarded, monkeypatch) -> None:
         described = con.execute("describe resources.school").fetchall()
     columns = {c[0] for c in described}
     assert {"school_code", "credit_code", "students", "school_type"} <= columns
-    assert "principal_name" not in columns  # personal: stays restricted
     codes = {r["credit_code"] for r in rows if r["credit_code"]}
     assert any(credit_code_problem(normalise(c)) is None for c in codes)
 
@@ -200,7 +203,7 @@ def test_the_catalogue_lists_it(onboarded) -> None:
     labels = [label for (label,) in con.execute(
         "select label from catalogue.catalogue_item where resource_code = ? order by position",
         [CODE]).fetchall()]  # fmt: skip
-    assert labels[:2] == ["学校代码", "学校名称"] and len(labels) == 9
+    assert labels[:2] == ["学校代码", "学校名称"] and len(labels) == 8
     [(freshness, rows)] = con.execute(
         "select freshness, rows_accepted from catalogue.catalogue_status where resource_code = ?",
         [CODE],
@@ -239,6 +242,25 @@ def test_a_department_subscribes_to_it_and_receives_it(onboarded) -> None:
     assert (demand.status, demand.resource) == ("closed", "school")
     page = lake.root / "catalogue" / "site" / "department" / "health.html"
     assert receipt["batch"] in page.read_text(encoding="utf-8")
+
+
+def test_it_is_published_on_ckan(onboarded, ckan_portal) -> None:
+    """Open and without a personal field: a dataset in the new department's organization, in
+    the new theme's group, its CSV downloadable and in the DataStore."""
+    import requests
+    from ckanapi import RemoteCKAN
+
+    anonymous = RemoteCKAN(ckan_portal.url)
+    name = CODE.replace("/", "-") + SUFFIX
+    package = anonymous.action.package_show(id=name)
+    assert package["organization"]["title"] == "北京市石景山区教育委员会"
+    assert [g["name"] for g in package["groups"]] == ["theme-education"]
+    rows = read_accepted(onboarded["lake"], "school")
+    [csv] = [r for r in package["resources"] if r["format"] == "CSV"]
+    body = requests.get(csv["url"], timeout=30)
+    assert body.status_code == 200 and body.content.startswith(b'\xef\xbb\xbf"school_code",')
+    total = anonymous.action.datastore_search(resource_id=csv["id"], limit=0)["total"]
+    assert total == len({normalise(r["school_code"]) for r in rows.to_pylist()}) > 0
 
 
 def test_nothing_in_the_repository_was_written(onboarded) -> None:

@@ -29,3 +29,8 @@ def catalogue_asset() -> Asset:
 def exchange_asset() -> Asset:
     """Updated when the exchange delivered to the departments' outboxes."""
     return Asset(name="exchange", uri="govlake://lake/exchange", group="exchange")
+
+
+def open_data_asset() -> Asset:
+    """Updated when the publisher synced the open datasets to CKAN."""
+    return Asset(name="open_data_portal", uri="govlake://ckan/open-data", group="publish")

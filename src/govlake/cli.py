@@ -280,8 +280,8 @@ def run(
     outcomes = []
     ingest_ids = sorted(d for d in bag.dag_ids if d.startswith("ingest__"))
     with _progress() as bar:
-        task = bar.add_task("DAGs", total=len(ingest_ids) + 3)
-        for dag_id in [*ingest_ids, "build", "catalogue", "exchange"]:
+        task = bar.add_task("DAGs", total=len(ingest_ids) + 4)
+        for dag_id in [*ingest_ids, "build", "catalogue", "exchange", "publish"]:
             bar.update(task, description=dag_id)
             outcomes.append(airflow_local.run_dag(bag.dags[dag_id]))
             bar.advance(task)
@@ -301,6 +301,8 @@ def run(
         console.print("serve both: govlake catalog serve")
     if (lake.root / "exchange").exists():
         console.print(f"exchange outboxes and audit log: {lake.root / 'exchange'}")
+    _published(lake)
+    _portal_login(settings)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -339,6 +341,44 @@ def airflow(
 
         _fail(escape(str(exc)))
     console.print("Airflow stopped")
+
+
+@app.command()
+def publish(
+    resources: Annotated[
+        list[str] | None, typer.Argument(help="resource ids or codes (default: every open one)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print the plan; change nothing on CKAN")
+    ] = False,
+) -> None:
+    """Open catalogue entries → CKAN (the local portal, or GOVLAKE_CKAN_URL): files, data
+    dictionary, DataStore preview; unchanged files are not uploaded again (docs/publishing.md)."""
+    from rich.markup import escape
+
+    from govlake.publish.run import publish as run_publish
+    from govlake.publish.selection import PublishError
+
+    try:
+        with console.status("publishing" if not dry_run else "planning"):
+            report = run_publish(dry_run=dry_run, only=resources)
+    except PublishError as exc:
+        _fail(escape(str(exc)))
+        return
+    title = f"{'plan (dry run)' if dry_run else 'sync'} → {report.target}"
+    table = Table("dataset", "resource", "outcome", "files", "bytes", "detail", title=title)
+    for d in report.datasets:
+        table.add_row(
+            d.name, d.resource_id, d.outcome, ", ".join(d.uploads),
+            f"{d.bytes:,}" if d.bytes else "", escape(d.detail),
+        )  # fmt: skip
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]{escape(note)}[/]")
+    console.print(report.summary_line())
+    console.print(f"report: {report.path}")
+    if report.problems:
+        _fail(escape("\n".join(report.problems)))
 
 
 catalog = typer.Typer(
@@ -726,6 +766,37 @@ def exchange_audit(
         detail = e.get("resource") or ""
         table.add_row(str(e["seq"]), e["at"][:19], e["kind"], e["actor"], f"{what} {detail}")
     console.print(table)
+
+
+def _published(lake) -> None:
+    """What the publish DAG did, from its sync report."""
+    import json
+
+    from govlake.publish.report import REPORT_DIR
+
+    reports = sorted((lake.root / REPORT_DIR).glob("sync-*.json"))
+    if reports:
+        counts = json.loads(reports[-1].read_text(encoding="utf-8"))["counts"]
+        done = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        console.print(f"open data published: {done or 'nothing'} (report {reports[-1]})")
+
+
+def _portal_login(settings) -> None:
+    """Where the open data went: the CKAN URL, and the local portal's admin login."""
+    if settings.ckan_url:
+        console.print(f"open data portal (CKAN): {settings.ckan_url}")
+        return
+    from govlake.publish.portal import Portal, PortalError
+
+    try:
+        info = Portal.from_settings(settings).start()  # running since the publish DAG: its info
+    except PortalError as exc:
+        err.print(f"[red]local portal:[/] {exc}", highlight=False)
+        return
+    console.print(f"open data portal (local CKAN, left running): {info.url}/dataset/")
+    console.print(
+        f"admin login: {info.admin_user} / {info.admin_password}  (stop: govlake portal stop)"
+    )
 
 
 def _summary(lake, outcomes) -> None:

@@ -167,3 +167,29 @@ def exchange_step(as_of: str | None = None) -> dict:
         except SiteError as exc:
             summary["problems"].append(f"site: {exc}")
     return summary
+
+
+def publish_step(*, dry_run: bool = False, only: list[str] | None = None) -> dict:
+    """Open catalogue entries → CKAN (docs/publishing.md). A refused entry is reported, not a
+    problem; a dataset that fails to sync, or a file found to hold personal data, is."""
+    from govlake.publish.run import publish
+    from govlake.publish.selection import PublishError
+
+    summary = StageSummary("publish")
+    try:
+        report = publish(dry_run=dry_run, only=only)
+    except PublishError as exc:
+        summary.problems.append(str(exc))
+        return summary.to_dict()
+    summary.problems += report.problems
+    return {
+        **summary.to_dict(),
+        "target": report.target,
+        "dry_run": report.dry_run,
+        "counts": report.counts,
+        "uploads": report.uploads,
+        "bytes": report.bytes,
+        "notes": report.notes,
+        "report": report.path,
+        "summary": report.summary_line(),
+    }

@@ -10,6 +10,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,26 @@ class Settings(BaseSettings):
     )
     delivery_wait_seconds: float = Field(
         default=3600, gt=0, description="how long an ingest DAG run waits for them (then skips)"
+    )
+    # the CKAN publisher (docs/publishing.md)
+    publish_license: str = Field(
+        default="cc-by-4.0", description="CKAN license_id of every published dataset"
+    )
+    publish_datastore_max_rows: int = Field(
+        default=100_000,
+        ge=0,
+        description="a table with more rows is published as files only (no DataStore preview)",
+    )
+    publish_withdraw: Literal["private", "delete"] = Field(
+        default="private", description="what happens to a dataset that is no longer publishable"
+    )
+    publish_name_suffix: str = Field(
+        default="",
+        pattern=r"^[a-z0-9_-]*$",
+        description="appended to every CKAN dataset name (benchmarks, a shared staging portal)",
+    )
+    publish_retry_seconds: float = Field(
+        default=60, ge=0, description="how long a CKAN call is retried (backoff) on 5xx/no answer"
     )
 
     @field_validator(
@@ -127,6 +148,10 @@ class Settings(BaseSettings):
             "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",
             "delivery_poke_seconds": f"{self.delivery_poke_seconds:g} s",
             "delivery_wait_seconds": f"{self.delivery_wait_seconds:g} s",
+            "publish_license": self.publish_license,
+            "publish_datastore_max_rows": f"{self.publish_datastore_max_rows:,}",
+            "publish_withdraw": self.publish_withdraw,
+            "publish_retry_seconds": f"{self.publish_retry_seconds:g} s",
         }
 
 
