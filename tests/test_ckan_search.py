@@ -7,6 +7,7 @@ the same portal do not change the counts.
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 
@@ -289,3 +290,14 @@ def test_dcat_endpoints(ckan_portal):
     assert status == 200
     assert "dcat:Dataset" in rdf and "人口统计 Population statistics" in rdf
     assert get(f"{ckan_portal.url}/dataset/srch-budget.rdf")[0] in (403, 404)
+
+
+def test_the_chinese_interface_gets_its_javascript_translations(ckan_portal):
+    """The govlake_locale plugin: what CKAN's client.js asks for under the default zh_Hans_CN
+    (``zh_Hans-CN``) is answered with the Chinese translations, not 400; the real name too."""
+    status, page = get(f"{ckan_portal.url}/dataset/")
+    assert status == 200 and '<html lang="zh-Hans-CN"' in page
+    asked, proper = (get(f"{ckan_portal.url}/api/i18n/{n}") for n in ("zh_Hans-CN", "zh_Hans_CN"))
+    assert asked[0] == proper[0] == 200
+    assert asked[1] == proper[1] and json.loads(asked[1])
+    assert get(f"{ckan_portal.url}/api/i18n/xx_Yy-ZZ")[0] == 400  # unknown locales still refused

@@ -3,9 +3,9 @@
 A new department YAML (the district education commission's school roster, 学校名录) is added to a
 temporary copy of the register, with the code list and theme it brings added to the vocabulary —
 and nothing else: no DAG, dbt model, suite, catalogue entry or test data written by hand. Then
-sample → ingest DAG → quality gate → build DAG → catalogue DAG → publish DAG, and the resource
-must appear in every place derived from the register, the open-data portal (CKAN) included.
-Later capabilities (exchange) add their places here.
+sample → ingest DAG → quality gate → build DAG → catalogue DAG → exchange DAG → publish DAG, and
+the resource must appear in every place derived from the register: the exchange (a subscription
+delivers it) and the open-data portal (CKAN) included. Later capabilities add their places here.
 """
 # ruff: noqa: E501 (the department YAML keeps one field per line, as the register does)
 
@@ -219,7 +219,7 @@ def test_the_catalogue_lists_it(onboarded) -> None:
 
 
 def test_a_department_subscribes_to_it_and_receives_it(onboarded) -> None:
-    """The exchange: health's subscription delivers the accepted batch (no personal field),
+    """The exchange: health's subscription delivers the accepted batch, every 信息项,
     and the tax bureau's demand for a school list is met by it (供需对接)."""
     from govlake.exchange import read_state
     from govlake.ingest import read_manifest
@@ -233,10 +233,7 @@ def test_a_department_subscribes_to_it_and_receives_it(onboarded) -> None:
     )  # fmt: skip
     delivered = pq.read_table(lake.root / receipt["files"][0]["path"])
     accepted = read_accepted(lake, "school")
-    assert "principal_name" not in delivered.column_names  # personal: not by subscription
-    assert delivered.column_names == [
-        f for f in accepted.column_names if not f.startswith("_") and f != "principal_name"
-    ]
+    assert delivered.column_names == [f for f in accepted.column_names if not f.startswith("_")]
     assert delivered.to_pylist() == accepted.select(delivered.column_names).to_pylist()
     demand = state.demands[onboarded["demand"]]
     assert (demand.status, demand.resource) == ("closed", "school")

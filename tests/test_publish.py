@@ -242,6 +242,8 @@ def test_every_open_resource_is_a_dataset_in_its_organization(published, ckan_po
         assert package["organization"]["title"] == r["provider"]
         assert package["title"] == f"{r['name']} / {r['name_en']}"
         assert package["license_id"] == "cc-by-4.0"
+        # the title from publish/licenses.json (CKAN's own list lacks CC BY 4.0)
+        assert package["license_title"] == "知识共享署名 4.0 国际 (CC BY 4.0)"
         extras = mapping.extras(package)
         assert extras["resource_code"] == c.code
         assert extras["provider_code"] == r["provider_code"]
@@ -303,10 +305,9 @@ def test_the_dataset_page_shows_its_datastore_preview(
     name = mapping.dataset_name(c.code, settings.publish_name_suffix)
     package = _anonymous(ckan_portal).action.package_show(id=name)
     [csv] = [x for x in package["resources"] if x[mapping.FILE_KEY] == "csv"]
-    # /en/: under the portal's default locale (zh_Hans_CN) CKAN 2.12's JavaScript asks for
-    # /api/i18n/zh_Hans-CN, gets HTTP 400 and starts no module, so no view renders (a portal
-    # issue, reported); the preview itself — its Chinese column labels included — is the same.
-    page.goto(f"{ckan_portal.url}/en/dataset/{name}/resource/{csv['id']}")
+    # the portal's default, Chinese interface: CKAN's JavaScript starts only because the
+    # govlake_locale plugin answers the translations it asks for (/api/i18n/zh_Hans-CN)
+    page.goto(f"{ckan_portal.url}/dataset/{name}/resource/{csv['id']}")
     frame = page.frame_locator("iframe").first
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         first = con.execute("select spot_name from resources.scenic_spot order by 1").fetchone()[0]

@@ -39,7 +39,9 @@ from govlake.settings import PROJECT_ROOT, Settings, get_settings
 PUBLISH_DIR = PROJECT_ROOT / "publish"
 REQUIREMENTS = PUBLISH_DIR / "requirements-ckan.txt"
 EXTENSION = PUBLISH_DIR / "ckanext-govlake"
-PLUGINS = "datastore datatables_view dcat govlake_pgsearch"
+PLUGINS = "datastore datatables_view dcat govlake_pgsearch govlake_locale"
+# the licences datasets may carry: CKAN's defaults lack CC BY 4.0, the publisher's default
+LICENSES = PUBLISH_DIR / "licenses.json"
 NOBODY = 65534
 ADMIN_USER = "govlake_admin"
 SITE_TITLE = "石景山区公共数据开放平台"
@@ -609,6 +611,7 @@ ckan.redis.url = redis://:{keys["redis"]}@127.0.0.1:{redis_port}/0
 solr_url = http://127.0.0.1:8983/solr/unused
 ckan.plugins = {PLUGINS}
 ckan.views.default_views = datatables_view
+licenses_group_url = file://{LICENSES}
 ckan.storage_path = {storage}
 ckan.max_resource_size = 1024
 ckan.devserver.threaded = true
