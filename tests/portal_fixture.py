@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from govlake.publish.portal import Portal, PortalInfo, orphaned_data, remove_data
+from govlake.publish.portal import Portal, PortalInfo, orphaned_data, pid_alive, remove_data
 
 
 def portals_root() -> Path:
@@ -25,22 +25,12 @@ def portals_root() -> Path:
     return root
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep(root: Path) -> list[Path]:
     """Stop and remove the portals of sessions whose pytest process is gone."""
     removed = []
     for home in root.iterdir():
         owner = home.name.split("-", 1)[0]
-        if not owner.isdigit() or _pid_alive(int(owner)):
+        if not owner.isdigit() or pid_alive(int(owner)):
             continue
         Portal(home).remove()
         removed.append(home)

@@ -175,12 +175,12 @@ def test_files_and_data_dictionary(lake, tmp_path) -> None:
     import pyarrow.parquet as pq
     from frictionless import Package
 
-    from govlake.catalogue.export import _connect
+    from govlake.catalogue.export import connect_warehouse
     from govlake.publish import files
 
     settings = Settings(lake_root=lake)
     c = _candidates(settings.warehouse)["tourism_monthly"]
-    con = _connect(settings)
+    con = connect_warehouse(settings)
     try:
         cols = files.columns(con, c)
         dictionary = files.data_dictionary("x", c, cols, "cc-by-4.0")

@@ -79,7 +79,7 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
 
-def _connect(settings: Settings) -> Any:
+def connect_warehouse(settings: Settings) -> Any:
     """The warehouse, read-only, no access outside it (like ``govlake sql``; opened here
     without importing the build, which a lone export does not need)."""
     import duckdb
@@ -100,7 +100,7 @@ def _connect(settings: Settings) -> Any:
 def read_catalogue(settings: Settings | None = None) -> Catalogue:
     """Read the catalogue tables from the analysts' warehouse (read-only)."""
     settings = settings or get_settings()
-    con = _connect(settings)
+    con = connect_warehouse(settings)
     try:
         present = {
             f"{schema}.{name}"

@@ -226,7 +226,7 @@ def _pg_install(venv: Path) -> Path:
 # --- processes -----------------------------------------------------------------------------
 
 
-def _alive(pid: int | None) -> bool:
+def pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
@@ -261,15 +261,15 @@ def _port_busy(port: int) -> bool:
 
 
 def _stop_pid(pid: int | None, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> None:
-    if not _alive(pid):
+    if not pid_alive(pid):
         return
     assert pid is not None
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
     deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if pid_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -359,12 +359,12 @@ class Portal:
     def status(self) -> PortalStatus:
         pids = self._pids()
         state = self._state()
-        problems = tuple(name for name, pid in pids.items() if not _alive(pid))
+        problems = tuple(name for name, pid in pids.items() if not pid_alive(pid))
         running = bool(pids) and not problems and self._answers(state.get("url"))
         return PortalStatus(
             running=running,
             url=state.get("url") if running else None,
-            pids={k: v for k, v in pids.items() if _alive(v)},
+            pids={k: v for k, v in pids.items() if pid_alive(v)},
             home=self.home,
             problems=problems,
         )

@@ -51,7 +51,7 @@ def publish(
 ) -> SyncReport:
     """Sync every publishable catalogue entry (or ``only`` those) to CKAN; returns the report,
     also written under ``<lake>/publish/reports/``."""
-    from govlake.catalogue.export import CatalogueMissing, _connect, read_catalogue
+    from govlake.catalogue.export import CatalogueMissing, connect_warehouse, read_catalogue
     from govlake.lake import Lake
     from govlake.publish.scan import Scanner
     from govlake.register import load_register
@@ -103,7 +103,7 @@ def publish(
             )
         )
 
-    con = _connect(settings)
+    con = connect_warehouse(settings)
     scanner = Scanner(Lake(settings.lake_root), register)
     syncer = Syncer(client, settings, register.vocab) if client and not dry_run else None
     from ckanapi import NotAuthorized
