@@ -47,6 +47,7 @@ ADMIN_USER = "govlake_admin"
 SITE_TITLE = "石景山区公共数据开放平台"
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
+PORT_GRACE = 5.0  # seconds CKAN's port may be taken by a passing connection before start fails
 
 
 class PortalError(RuntimeError):
@@ -250,14 +251,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _port_busy(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
+def _port_busy(port: int, grace: float = 0.0) -> bool:
+    """Whether the port stays taken for ``grace`` seconds: an outgoing connection may hold it
+    briefly as its local (ephemeral) port — the same range free ports come from."""
+    deadline = time.monotonic() + grace
+    while True:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return True
+            else:
+                return False
+        time.sleep(0.2)
 
 
 def _stop_pid(pid: int | None, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> None:
@@ -386,7 +394,7 @@ class Portal:
         if self.status().running:
             return self.info()
         self.stop()  # whatever is left of an earlier run (a crash, a kill) goes first
-        if _port_busy(self.port):
+        if _port_busy(self.port, grace=PORT_GRACE):
             raise PortalError(
                 f"port {self.port} on 127.0.0.1 is in use by another program: "
                 "set GOVLAKE_PORTAL_PORT to a free port"
