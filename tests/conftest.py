@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,13 @@ os.environ.setdefault(
 )
 os.environ.setdefault("GE_USAGE_STATISTICS_URL", "")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's Airflow home goes with a passing session (one per run piled up in the temp
+    folder); a failing one keeps it, with the task logs."""
+    if exitstatus == 0:
+        shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
 @pytest.fixture
