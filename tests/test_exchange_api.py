@@ -302,3 +302,46 @@ def test_cli_token_create_and_revoke(lake, rules) -> None:
     assert done.exit_code == 0, done.output
     again = run(app, ["exchange", "token", "revoke", "TOK-0001", "--as", "health", "--reason", "x"])
     assert again.exit_code == 1 and "already revoked" in again.output
+
+
+def test_a_real_server_on_loopback_serves_arrow(lake, rules) -> None:
+    """`govlake api` as a process (uvicorn) and a real HTTP client; the Arrow stream equals JSON."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    import pyarrow as pa
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    govlake = Path(sys.executable).with_name("govlake")
+    server = subprocess.Popen(
+        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.05)
+        path = f"{base}/v1/resources/base_legal_entity"
+        body = httpx.get(path, headers=auth(token), params={"limit": 1000}).json()
+        arrow = httpx.get(path, headers=auth(token), params={"limit": 1000, "format": "arrow"})
+        assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        table = pa.ipc.open_stream(arrow.content).read_all()
+        assert table.column_names == body["columns"] and table.num_rows == len(body["rows"]) > 0
+        assert httpx.get(f"{base}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert [c["status"] for c in calls(lake)] == [200, 200]

@@ -238,7 +238,7 @@ def create_app(rules: Rules | None = None, settings: Settings | None = None) -> 
         ),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
         cursor: str | None = Query(None, description="next_cursor of the page before"),
-        format: Literal["json", "csv"] = "json",
+        format: Literal["json", "csv", "arrow"] = "json",
         creds: Creds = None,
     ) -> Response:
         def work(call: Call, grant: Grant, res: Shareable) -> Response:
@@ -260,12 +260,23 @@ def create_app(rules: Rules | None = None, settings: Settings | None = None) -> 
             out = _project(res, grant, table, key, _normalise)
             call.rows, call.columns = out.num_rows, out.column_names
             next_cursor = _encode_cursor(version, last) if last is not None else None
+            headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+            if format == "arrow":  # an Arrow IPC stream, for bulk readers
+                import pyarrow.ipc as ipc
+
+                sink = pa.BufferOutputStream()
+                with ipc.new_stream(sink, out.schema) as writer:
+                    writer.write_table(out)
+                return Response(
+                    sink.getvalue().to_pybytes(),
+                    media_type="application/vnd.apache.arrow.stream",
+                    headers=headers,
+                )
             if format == "csv":
                 import pyarrow.csv as pacsv
 
                 buf = io.BytesIO()
                 pacsv.write_csv(out, buf)
-                headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
                 return Response(
                     buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
                 )
