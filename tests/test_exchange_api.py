@@ -285,9 +285,14 @@ def test_cli_token_create_and_revoke(lake, rules) -> None:
     from typer.testing import CliRunner
 
     from govlake.cli import app
+    from govlake.exchange.api import how_to_call
 
     run = CliRunner().invoke
+    assert how_to_call(lake) == []  # no grant yet: nothing to show
     Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    hint = how_to_call(lake)  # what `govlake run` prints: the commands are the ones used here
+    assert "govlake exchange token create --grant GR-0001 --as health" in hint[1]
+    assert "/v1/resources/base_legal_entity?limit=10" in hint[3]
     made = run(app, ["exchange", "token", "create", "--grant", "GR-0001", "--as", "health"])
     assert made.exit_code == 0, made.output
     token = made.output.strip().splitlines()[-1]

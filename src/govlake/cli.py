@@ -301,6 +301,10 @@ def run(
         console.print("serve both: govlake catalog serve")
     if (lake.root / "exchange").exists():
         console.print(f"exchange outboxes and audit log: {lake.root / 'exchange'}")
+        from govlake.exchange.api import how_to_call
+
+        for line in how_to_call(lake):
+            console.print(line, highlight=False)
     _published(lake)
     _portal_login(settings)
     if not all(o.ok for o in outcomes):

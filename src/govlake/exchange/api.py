@@ -408,6 +408,21 @@ def _department_page(
         con.close()
 
 
+def how_to_call(lake: Lake, port: int = 8800) -> list[str]:
+    """How a grantee reads its grant over the API, for the first active sample grant (none: [])."""
+    state = read_state(lake)
+    grant = next((g for g in state.grants.values() if g.status(today()) == "active"), None)
+    if grant is None:
+        return []
+    return [
+        f"exchange read API ({grant.grantee} ← {grant.resource}, grant {grant.id}):",
+        f"  govlake exchange token create --grant {grant.id} --as {grant.grantee}",
+        f"  govlake api --port {port}    (OpenAPI docs: http://127.0.0.1:{port}/docs)",
+        f'  curl -H "Authorization: Bearer <token>" '
+        f'"http://127.0.0.1:{port}/v1/resources/{grant.resource}?limit=10"',
+    ]
+
+
 def serve(host: str = "127.0.0.1", port: int = 8800) -> None:
     """Serve the API with uvicorn (loopback by default: a department reaches it through the
     district's gateway, not directly)."""
