@@ -50,7 +50,7 @@ from govlake.exchange.rules import (
 )
 from govlake.exchange.state import Grant, read_state, today
 from govlake.exchange.tokens import Token, lookup
-from govlake.lake import Lake, read_accepted
+from govlake.lake import Lake
 from govlake.settings import Settings, get_settings
 
 MAX_PAGE = 1000
@@ -367,6 +367,22 @@ def _derived_page(
         con.close()
 
 
+def _read_batch(lake: Lake, resource: str, batch: str, columns: list[str]) -> pa.Table | None:
+    """One accepted batch minus its deletion vector, only the columns a page needs (as
+    ``lake.read_accepted``, which reads every column)."""
+    import pyarrow.parquet as pq
+
+    tables = []
+    for part in sorted(lake.accepted(resource).glob(f"batch_date=*/part-{batch}.parquet")):
+        table = pq.read_table(part, columns=[*columns, "_source_row"])
+        deletes = lake.accepted_deletes(resource) / part.parent.name / part.name
+        if deletes.exists():
+            gone = pq.read_table(deletes, columns=["_source_row"])["_source_row"]
+            table = table.filter(pc.invert(pc.is_in(table["_source_row"], gone)))
+        tables.append(table)
+    return pa.concat_tables(tables, promote_options="default") if tables else None
+
+
 def _department_page(
     lake: Lake, res: Shareable, grant: Grant, scope: Grant, cursor: str | None, limit: int
 ) -> tuple[pa.Table, list[int] | None, str]:
@@ -376,9 +392,10 @@ def _department_page(
 
     batches = department_batches(lake, res.id)
     version = hashlib.sha256(json.dumps([b.id for b in batches]).encode()).hexdigest()[:16]
+    needed = list(dict.fromkeys([*_source_columns(res, grant), *(c["column"] for c in scope.rows)]))
     parts = []
     for n, b in enumerate(batches):
-        t = read_accepted(lake, res.id, b.id)
+        t = _read_batch(lake, res.id, b.id, needed)
         if t is not None:
             parts.append(t.append_column("__batch", pa.array([n] * t.num_rows, pa.int64())))
     if not parts:
