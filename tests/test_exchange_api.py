@@ -350,3 +350,18 @@ def test_a_real_server_on_loopback_serves_arrow(lake, rules) -> None:
         server.terminate()
         server.wait(timeout=10)
     assert [c["status"] for c in calls(lake)] == [200, 200]
+
+
+def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> None:
+    client = TestClient(create_app(rules, calls_per_minute=3))
+    ex = Exchange(rules, lake)
+    busy, _ = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
+    other, _ = create_token(lake, ex.subscribe("tourism", "economic_indicator").id, "tourism")
+    path = "/v1/resources/base_legal_entity"
+    assert [client.get(path, headers=auth(busy)).status_code for _ in range(3)] == [200] * 3
+    r = client.get(path, headers=auth(busy))
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    assert "more than 3 calls a minute" in r.json()["detail"]
+    ok = client.get("/v1/resources/economic_indicator", headers=auth(other))
+    assert ok.status_code == 200  # the limit is per token
+    assert [c["status"] for c in calls(lake)] == [200, 200, 200, 429, 200]

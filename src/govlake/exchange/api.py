@@ -21,7 +21,9 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import time
+from collections import deque
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
@@ -54,6 +56,7 @@ from govlake.lake import Lake
 from govlake.settings import Settings, get_settings
 
 MAX_PAGE = 1000
+CALLS_PER_MINUTE = 600  # per token
 bearer = HTTPBearer(auto_error=False, description="a grant's token (govlake exchange token create)")
 Creds = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
@@ -96,9 +99,18 @@ def _decode_cursor(cursor: str, version: str) -> list[Any]:
     return key
 
 
-def create_app(rules: Rules | None = None, settings: Settings | None = None) -> FastAPI:
-    """The API on the configured lake and register (both read when the app is made)."""
+def create_app(
+    rules: Rules | None = None,
+    settings: Settings | None = None,
+    *,
+    calls_per_minute: int = CALLS_PER_MINUTE,
+) -> FastAPI:
+    """The API on the configured lake and register (both read when the app is made).
+
+    ``calls_per_minute`` is each token's limit over a sliding minute (in this process)."""
     from govlake.exchange import load_rules
+
+    recent: dict[str, deque[float]] = {}
 
     settings = settings or get_settings()
     rules = rules or load_rules()
@@ -140,6 +152,18 @@ def create_app(rules: Rules | None = None, settings: Settings | None = None) -> 
         call.token = token
         grant = read_state(lake).grants[token.grant]
         call.grant = grant
+        now = time.monotonic()
+        window = recent.setdefault(token.id, deque())
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) >= calls_per_minute:
+            wait = max(1, math.ceil(window[0] + 60 - now))
+            raise Refused(
+                429,
+                f"token {token.id}: more than {calls_per_minute} calls a minute; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+        window.append(now)
         if token.revoked_at:
             raise Refused(
                 403, f"token {token.id} was revoked on {token.revoked_at}: {token.reason}"
