@@ -5,17 +5,26 @@ filters (outside the grant, unknown, injected), tokens (hash only, revocation) a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 from accepted_batches import generate as fixture
+from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 
 from govlake.exchange import Exchange, load_rules
@@ -309,49 +318,6 @@ def test_cli_token_create_and_revoke(lake, rules) -> None:
     assert again.exit_code == 1 and "already revoked" in again.output
 
 
-def test_a_real_server_on_loopback_serves_arrow(lake, rules) -> None:
-    """`govlake api` as a process (uvicorn) and a real HTTP client; the Arrow stream equals JSON."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-    import pyarrow as pa
-
-    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
-    token, _ = create_token(lake, grant.id, "health")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    govlake = Path(sys.executable).with_name("govlake")
-    server = subprocess.Popen(
-        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode()
-                time.sleep(0.05)
-        path = f"{base}/v1/resources/base_legal_entity"
-        body = httpx.get(path, headers=auth(token), params={"limit": 1000}).json()
-        arrow = httpx.get(path, headers=auth(token), params={"limit": 1000, "format": "arrow"})
-        assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
-        table = pa.ipc.open_stream(arrow.content).read_all()
-        assert table.column_names == body["columns"] and table.num_rows == len(body["rows"]) > 0
-        assert httpx.get(f"{base}/docs").status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert [c["status"] for c in calls(lake)] == [200, 200]
-
-
 def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> None:
     client = TestClient(create_app(rules, calls_per_minute=3))
     ex = Exchange(rules, lake)
@@ -365,3 +331,83 @@ def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> N
     ok = client.get("/v1/resources/economic_indicator", headers=auth(other))
     assert ok.status_code == 200  # the limit is per token
     assert [c["status"] for c in calls(lake)] == [200, 200, 200, 429, 200]
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """`govlake api` as its own process (uvicorn) on a free loopback port: its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    govlake = Path(sys.executable).with_name("govlake")
+    server = subprocess.Popen(
+        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_real_server_on_loopback_serves_arrow(lake, rules) -> None:
+    """A real HTTP client against the server process; the Arrow stream equals the JSON page."""
+    import pyarrow as pa
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    with serving() as base:
+        path = f"{base}/v1/resources/base_legal_entity"
+        body = httpx.get(path, headers=auth(token), params={"limit": 1000}).json()
+        arrow = httpx.get(path, headers=auth(token), params={"limit": 1000, "format": "arrow"})
+        assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        table = pa.ipc.open_stream(arrow.content).read_all()
+        assert table.column_names == body["columns"] and table.num_rows == len(body["rows"]) > 0
+        assert jsonable_encoder(table.to_pylist()) == body["rows"]  # same values, typed
+        assert httpx.get(f"{base}/docs").status_code == 200
+    assert [c["status"] for c in calls(lake)] == [200, 200]
+
+
+def test_a_build_swap_during_a_stream_of_reads_loses_no_request(lake, rules) -> None:
+    """Reads of a warehouse resource from the server process go on while `build()` rebuilds and
+    swaps the warehouse in: every call answers 200 (read-only connections opened per call),
+    and the build is not blocked by them."""
+    import threading
+
+    from govlake.transform import build
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    warehouse = lake.root / "warehouse.duckdb"
+    before = warehouse.stat().st_ino
+    statuses: list[int] = []
+    stop = threading.Event()
+    with serving() as base:
+
+        def reader() -> None:
+            while not stop.is_set():
+                r = httpx.get(f"{base}/v1/resources/base_legal_entity", headers=auth(token))
+                statuses.append(r.status_code)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            result = build(full_refresh=True)  # a new warehouse file, swapped in
+        finally:
+            stop.set()
+            thread.join()
+        assert result.success, result.message
+        assert warehouse.stat().st_ino != before  # a new warehouse was swapped in meanwhile
+        after = httpx.get(f"{base}/v1/resources/base_legal_entity", headers=auth(token))
+        assert after.status_code == 200 and after.json()["rows"]
+    assert len(statuses) > 5 and set(statuses) == {200}
+    assert len(calls(lake)) == len(statuses) + 1 and xlog.verify(lake).ok
