@@ -228,6 +228,11 @@ def test_derived_resource_pseudonyms_and_filters(lake, rules, client) -> None:
     assert "covers base_person only" in other.json()["detail"]
     assert [c["status"] for c in calls(lake)][-5:] == [403, 400, 400, 200, 403]
     assert calls(lake)[-5]["filters"] == ["sex = 女"]
+    big = client.get("/v1/resources/base_person", headers=auth(token), params={"limit": 5000})
+    assert big.status_code == 422
+    last = calls(lake)[-1]
+    assert (last["status"], last["grant"], last["actor"]) == (422, grant.id, "health")
+    assert "limit" in last["reason"]
 
 
 def test_tokens_and_grant_states_answer_with_the_reason(lake, rules, client) -> None:

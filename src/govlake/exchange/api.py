@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import FastAPI, HTTPException, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -315,6 +316,24 @@ def create_app(
             )
 
         return run(Call(request.url.path), creds, work)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        """A parameter FastAPI refused before the handler (e.g. ``limit`` over the page size):
+        audited like every other call, under the token's grant when the token is known."""
+        started = time.perf_counter()
+        call = Call(request.url.path)
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and credentials:
+            call.token = lookup(lake, credentials)
+            if call.token is not None:
+                call.grant = read_state(lake).grants.get(call.token.grant)
+        detail = jsonable_encoder(exc.errors())
+        reason = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in detail
+        )
+        audit(call, 422, started, reason)
+        return JSONResponse({"detail": detail}, status_code=422)
 
     return app
 
