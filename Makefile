@@ -17,7 +17,7 @@ export GOVLAKE_CHROMIUM := $(CHROMIUM)
 export UV_COMPILE_BYTECODE := 1
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install browser run airflow portal publish test lint bench clean
+.PHONY: help install browser run airflow portal publish api test lint bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ airflow: install ## Airflow's own UI on the embedded configuration, 127.0.0.1:PO
 
 portal: install ## start the local CKAN portal (installs CKAN on first use) and leave it running
 	$(BIN)/govlake portal start
+
+api: install ## the exchange read API on 127.0.0.1:API_PORT (8800); OpenAPI docs at /docs
+	$(BIN)/govlake api --port $(or $(API_PORT),8800)
 
 publish: install ## open catalogue entries → CKAN (the local portal, or GOVLAKE_CKAN_URL); after `make run`
 	$(BIN)/govlake publish

@@ -241,6 +241,35 @@ def test_a_department_subscribes_to_it_and_receives_it(onboarded) -> None:
     assert receipt["batch"] in page.read_text(encoding="utf-8")
 
 
+def test_the_grantee_reads_it_through_the_api(onboarded) -> None:
+    """The exchange read API (#15): health's subscription read over HTTP with its token, the
+    same rows as the delivery, the call on the record."""
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from govlake.exchange import load_rules, read_state
+    from govlake.exchange.api import create_app
+    from govlake.exchange.tokens import create_token
+    from govlake.settings import Settings
+
+    lake = onboarded["lake"]
+    [grant] = read_state(lake).grants.values()
+    token, _ = create_token(lake, grant.id, "health")
+    settings = Settings(lake_root=lake.root, hmac_key=SecretStr(KEY))
+    client = TestClient(create_app(load_rules(onboarded["register"]), settings))
+    r = client.get(
+        "/v1/resources/school", headers={"Authorization": f"Bearer {token}"},
+        params={"limit": 1000},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    [receipt] = read_state(lake).deliveries
+    delivered = pq.read_table(lake.root / receipt["files"][0]["path"])
+    assert r.json()["columns"] == delivered.column_names
+    assert [list(row.values()) for row in r.json()["rows"]] == [
+        list(row.values()) for row in delivered.to_pylist()
+    ]
+
+
 def test_it_is_published_on_ckan(onboarded, ckan_portal) -> None:
     """Open and without a personal field: a dataset in the new department's organization, in
     the new theme's group, its CSV downloadable and in the DataStore."""

@@ -301,6 +301,10 @@ def run(
         console.print("serve both: govlake catalog serve")
     if (lake.root / "exchange").exists():
         console.print(f"exchange outboxes and audit log: {lake.root / 'exchange'}")
+        from govlake.exchange.api import how_to_call
+
+        for line in how_to_call(lake):
+            console.print(line, highlight=False)
     _published(lake)
     _portal_login(settings)
     if not all(o.ok for o in outcomes):
@@ -766,6 +770,48 @@ def exchange_audit(
         detail = e.get("resource") or ""
         table.add_row(str(e["seq"]), e["at"][:19], e["kind"], e["actor"], f"{what} {detail}")
     console.print(table)
+
+
+token = typer.Typer(help="API tokens (接口令牌) of grants: shown once, kept as a hash, revocable.")
+exchange.add_typer(token, name="token")
+
+
+@token.command("create")
+def token_create(
+    grant: Annotated[str, typer.Option(help="the grant, e.g. GR-0001")], dept: AsDept
+) -> None:
+    """A token for a grant's read API, printed once (only its hash is kept)."""
+    from govlake.exchange.tokens import create_token
+    from govlake.lake import Lake
+
+    clear, t = _exchange_call(create_token, Lake.default(), grant, dept)
+    console.print(f"token {t.id} for grant {t.grant} ({t.grantee} ← {t.resource}); shown once:")
+    print(clear)
+
+
+@token.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="token id, e.g. TOK-0001")],
+    dept: AsDept,
+    reason: Annotated[str, typer.Option(help="why (recorded)")],
+) -> None:
+    """Withdraw a token: the next call with it is refused."""
+    from govlake.exchange.tokens import revoke_token
+    from govlake.lake import Lake
+
+    t = _exchange_call(revoke_token, Lake.default(), token_id, dept, reason=reason)
+    console.print(f"token {t.id} revoked ({t.reason})")
+
+
+@app.command("api")
+def api(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8800,
+) -> None:
+    """Serve the exchange read API (docs/exchange.md; OpenAPI at /docs)."""
+    from govlake.exchange.api import serve
+
+    serve(host, port)
 
 
 def _published(lake) -> None:

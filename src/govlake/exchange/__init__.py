@@ -4,7 +4,8 @@ and the hash-chained log that records all of it (docs/exchange.md).
 
 One job per module: ``rules`` (what may be shared, columns and the row-filter language),
 ``log`` (the append-only, hash-chained log), ``state`` (requests, decisions, grants, demands),
-``deliver`` (batches → outboxes, receipts), ``sample`` (the sample requests and grants).
+``deliver`` (batches → outboxes, receipts), ``sample`` (the sample requests and grants),
+``tokens`` and ``api`` (the read API: grant tokens, scoped reads, audited calls).
 """
 
 from govlake.exchange.rules import ExchangeError, load_rules

@@ -1,0 +1,418 @@
+"""The exchange read API (#15) with FastAPI's TestClient on a tiny lake built by dbt: column and
+row scope recomputed independently from the accepted rows and the warehouse, paging by cursor,
+filters (outside the grant, unknown, injected), tokens (hash only, revocation) and grant states
+(revoked, expired) answering 401/403 with the reason, and every call in the audit chain."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+from accepted_batches import generate as fixture
+from fastapi.encoders import jsonable_encoder
+from fastapi.testclient import TestClient
+
+from govlake.exchange import Exchange, load_rules
+from govlake.exchange import log as xlog
+from govlake.exchange.api import create_app
+from govlake.exchange.rules import parse_condition
+from govlake.exchange.tokens import create_token, revoke_token, token_hash
+from govlake.lake import Lake
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 11, 2)
+KEY = "test-key-not-secret"
+STREETS = ["110107001", "110107002"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, register) -> Lake:
+    """Every resource's tiny batch in the accepted zone, built by dbt (no exchange yet)."""
+    from govlake.settings import get_settings
+    from govlake.transform import build
+
+    root = tmp_path_factory.mktemp("exchange_api") / "lake"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GOVLAKE_LAKE_ROOT", str(root))
+        env.setenv("GOVLAKE_HMAC_KEY", KEY)
+        get_settings.cache_clear()
+        fixture(root, register, scale="tiny", batch_date=DAY, key=KEY.encode())
+        result = build()
+        assert result.success, result.message
+    get_settings.cache_clear()
+    return Lake(root)
+
+
+@pytest.fixture
+def lake(built: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
+    """The built lake with an empty exchange for each test."""
+    from govlake.settings import get_settings
+
+    shutil.rmtree(built.root / "exchange", ignore_errors=True)
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(built.root))
+    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY)
+    get_settings.cache_clear()
+    yield built
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def rules(register):
+    return load_rules(register, ROOT / "catalog")
+
+
+@pytest.fixture
+def client(lake, rules) -> TestClient:
+    return TestClient(create_app(rules))
+
+
+def until(days: int = 365) -> str:
+    return (dt.date.today() + dt.timedelta(days=days)).isoformat()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def accepted_rows(lake: Lake, resource: str) -> list[dict]:
+    """The accepted rows read here, not by the exchange: every part minus its deletion vector."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for part in sorted(lake.accepted(resource).glob("batch_date=*/part-*.parquet")):
+        table = pq.read_table(part)
+        deletes = lake.accepted_deletes(resource) / part.parent.name / part.name
+        gone = set(pq.read_table(deletes)["_source_row"].to_pylist()) if deletes.exists() else set()
+        rows += [r for r in table.to_pylist() if r["_source_row"] not in gone]
+    return rows
+
+
+def clean(value: str | None) -> str | None:
+    return None if value is None else unicodedata.normalize("NFKC", value).strip()
+
+
+def grantee_hmac(grantee: str, value: str) -> str:
+    key = hmac.new(KEY.encode(), b"govlake-exchange-grantee:" + grantee.encode(), "sha256")
+    return hmac.new(key.digest(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def calls(lake: Lake) -> list[dict]:
+    return [e for e in xlog.read_log(lake) if e["kind"] == "api_call"]
+
+
+def read_all(client: TestClient, token: str, path: str, limit: int, **params) -> list[list]:
+    """Every page through the cursor; the pages' rows as lists."""
+    pages, cursor = [], None
+    while True:
+        query = {"limit": limit, **params, **({"cursor": cursor} if cursor else {})}
+        r = client.get(path, headers=auth(token), params=query)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        pages.append([list(row.values()) for row in body["rows"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+def test_department_resource_scope_paging_csv_and_audit(lake, rules, client) -> None:
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(),
+        columns=["citizen_id", "姓名", "sex", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    grant = ex.approve(req.id, "police")
+    token, record = create_token(lake, grant.id, "civil_affairs")
+
+    expected = [
+        ["".join(unicodedata.normalize("NFKC", r["citizen_id"]).split()).upper()
+         if r["citizen_id"] else None, r["person_name"], r["sex"], r["street_code"]]
+        for r in accepted_rows(lake, "registered_person")
+        if clean(r["street_code"]) in STREETS
+    ]  # fmt: skip
+    assert 7 < len(expected) < len(accepted_rows(lake, "registered_person"))
+    pages = read_all(client, token, "/v1/resources/registered_person", limit=7)
+    assert [len(p) for p in pages[:-1]] == [7] * (len(pages) - 1) and len(pages) > 1
+    assert [row for page in pages for row in page] == expected
+
+    r = client.get("/v1/resources/registered_person", headers=auth(token), params={"format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.text.splitlines()
+    assert lines[0] == '"citizen_id","person_name","sex","street_code"'
+    assert len(lines) == 100 + 1 and "X-Next-Cursor" in r.headers  # the default page
+    r = client.get(
+        "/v1/resources/registered_person", headers=auth(token),
+        params={"format": "csv", "limit": 1000},
+    )  # fmt: skip
+    assert len(r.text.splitlines()) == len(expected) + 1 and "X-Next-Cursor" not in r.headers
+
+    schema = client.get("/v1/resources/registered_person/schema", headers=auth(token)).json()
+    assert [f["name"] for f in schema["fields"]] == [
+        "citizen_id", "person_name", "sex", "street_code",
+    ]  # fmt: skip
+    assert schema["fields"][1]["label"] == "姓名"
+    listed = client.get("/v1/resources", headers=auth(token)).json()["resources"]
+    assert [(x["id"], x["grant"]) for x in listed] == [("registered_person", grant.id)]
+
+    audited = calls(lake)
+    assert len(audited) == len(pages) + 4
+    first = audited[0]
+    assert (first["actor"], first["token"], first["grant"], first["resource"]) == (
+        "civil_affairs", record.id, grant.id, "registered_person",
+    )  # fmt: skip
+    assert first["status"] == 200 and first["rows"] == 7
+    assert first["columns"] == ["citizen_id", "person_name", "sex", "street_code"]
+    assert sum(c["rows"] for c in audited[: len(pages)]) == len(expected)
+    assert xlog.verify(lake).ok
+
+
+def test_derived_resource_pseudonyms_and_filters(lake, rules, client) -> None:
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "health", "base_person", purpose="老年人服务", legal_basis="gov_sharing", until=until(),
+        columns=["person_key", "age", "street_code"], rows=[parse_condition("age >= 60")],
+    )  # fmt: skip
+    grant = ex.approve(req.id, "data_bureau")
+    token, _ = create_token(lake, grant.id, "health")
+    with duckdb.connect(str(lake.root / "warehouse.duckdb"), read_only=True) as con:
+        truth = con.execute(
+            "select person_key, age, street_code from base.base_person where age >= 60"
+        ).fetchall()
+    assert len(truth) > 10
+
+    pages = read_all(client, token, "/v1/resources/base_person", limit=10)
+    got = [tuple(row) for page in pages for row in page]
+    assert len(got) == len(truth)
+    assert set(got) == {(grantee_hmac("health", k), a, s) for k, a, s in truth}
+
+    over_70 = read_all(client, token, "/v1/resources/base_person", limit=1000, where="age >= 70")
+    assert {tuple(r) for r in over_70[0]} == {
+        (grantee_hmac("health", k), a, s) for k, a, s in truth if a >= 70
+    }
+    # the caller's filter narrows the grant, never widens it
+    young = read_all(client, token, "/v1/resources/base_person", limit=1000, where="age < 60")
+    assert young == [[]]
+
+    for where, status, message in [
+        ("sex = 女", 403, "column sex is outside grant"),
+        ("nothing = 1", 400, "has no column 'nothing'"),
+        ("age >= 60' or '1'='1", 400, "is not a number"),
+        ("street_code = 1' or '1'='1", 200, None),  # bound as data: matches no row
+    ]:
+        r = client.get("/v1/resources/base_person", headers=auth(token), params={"where": where})
+        assert r.status_code == status, r.text
+        if message:
+            assert message in r.json()["detail"]
+        else:
+            assert r.json()["rows"] == []
+    other = client.get("/v1/resources/registered_person", headers=auth(token))
+    assert other.status_code == 403
+    assert "covers base_person only" in other.json()["detail"]
+    assert [c["status"] for c in calls(lake)][-5:] == [403, 400, 400, 200, 403]
+    assert calls(lake)[-5]["filters"] == ["sex = 女"]
+    big = client.get("/v1/resources/base_person", headers=auth(token), params={"limit": 5000})
+    assert big.status_code == 422
+    last = calls(lake)[-1]
+    assert (last["status"], last["grant"], last["actor"]) == (422, grant.id, "health")
+    assert "limit" in last["reason"]
+
+
+def test_tokens_and_grant_states_answer_with_the_reason(lake, rules, client) -> None:
+    ex = Exchange(rules, lake)
+    sub = ex.subscribe("tourism", "economic_indicator")
+    token, record = create_token(lake, sub.id, "tourism")
+    assert token.startswith("glx_")
+    log_text = xlog.log_path(lake).read_text(encoding="utf-8")
+    assert token not in log_text and token_hash(token) in log_text
+    with pytest.raises(ValueError, match="only the grantee"):
+        create_token(lake, sub.id, "health")
+
+    path = "/v1/resources/economic_indicator"
+    assert client.get(path, headers=auth(token)).status_code == 200
+    assert client.get(path).status_code == 401
+    bad = client.get(path, headers=auth(token + "x"))
+    assert (bad.status_code, bad.json()["detail"]) == (401, "unknown token")
+
+    revoke_token(lake, record.id, "tourism", reason="系统下线")
+    r = client.get(path, headers=auth(token))
+    assert (
+        r.status_code == 403
+        and "revoked" in r.json()["detail"]
+        and "系统下线" in r.json()["detail"]
+    )
+
+    token2, _ = create_token(lake, sub.id, "tourism")
+    assert client.get(path, headers=auth(token2)).status_code == 200
+    ex.revoke(sub.id, "statistics", reason="指标口径调整")
+    r = client.get(path, headers=auth(token2))
+    assert r.status_code == 403 and r.json()["detail"] == f"grant {sub.id} is revoked: 指标口径调整"
+
+    start = (dt.date.today() - dt.timedelta(days=20)).isoformat()
+    old = ex.request(
+        "health", "household", purpose="x", legal_basis="gov_sharing", start=start,
+        until=until(-10), columns=["household_id", "street_code"],
+    )  # fmt: skip
+    expired = ex.approve(old.id, "police")
+    token3, _ = create_token(lake, expired.id, "health")
+    r = client.get("/v1/resources/household", headers=auth(token3))
+    assert r.status_code == 403 and r.json()["detail"] == (
+        f"grant {expired.id} expired on {until(-10)}"
+    )
+
+    statuses = [(c["actor"], c["status"]) for c in calls(lake)]
+    assert statuses == [
+        ("tourism", 200), ("unknown", 401), ("unknown", 401), ("tourism", 403),
+        ("tourism", 200), ("tourism", 403), ("health", 403),
+    ]  # fmt: skip
+    assert xlog.verify(lake).ok
+
+    # an audited call edited afterwards is found
+    lines = xlog.log_path(lake).read_text(encoding="utf-8").splitlines()
+    n = next(i for i, line in enumerate(lines) if '"status":403' in line)
+    entry = json.loads(lines[n])
+    entry["status"] = 200
+    lines[n] = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    xlog.log_path(lake).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    verdict = xlog.verify(lake)
+    assert not verdict.ok and f"entry {entry['seq']} (line {n + 1}) was changed" in verdict.reason
+
+
+def test_cli_token_create_and_revoke(lake, rules) -> None:
+    from typer.testing import CliRunner
+
+    from govlake.cli import app
+    from govlake.exchange.api import how_to_call
+
+    run = CliRunner().invoke
+    assert how_to_call(lake) == []  # no grant yet: nothing to show
+    Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    hint = how_to_call(lake)  # what `govlake run` prints: the commands are the ones used here
+    assert "govlake exchange token create --grant GR-0001 --as health" in hint[1]
+    assert "/v1/resources/base_legal_entity?limit=10" in hint[3]
+    made = run(app, ["exchange", "token", "create", "--grant", "GR-0001", "--as", "health"])
+    assert made.exit_code == 0, made.output
+    token = made.output.strip().splitlines()[-1]
+    assert token.startswith("glx_") and "TOK-0001" in made.output
+    [entry] = [e for e in xlog.read_log(lake) if e["kind"] == "token"]
+    assert entry["sha256"] == token_hash(token) and token not in json.dumps(entry)
+
+    wrong = run(app, ["exchange", "token", "create", "--grant", "GR-0009", "--as", "health"])
+    assert wrong.exit_code == 1 and "no grant 'GR-0009'" in wrong.output
+    assert "Traceback" not in wrong.output
+    done = run(app, ["exchange", "token", "revoke", "TOK-0001", "--as", "health", "--reason", "x"])
+    assert done.exit_code == 0, done.output
+    again = run(app, ["exchange", "token", "revoke", "TOK-0001", "--as", "health", "--reason", "x"])
+    assert again.exit_code == 1 and "already revoked" in again.output
+
+
+def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> None:
+    client = TestClient(create_app(rules, calls_per_minute=3))
+    ex = Exchange(rules, lake)
+    busy, _ = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
+    other, _ = create_token(lake, ex.subscribe("tourism", "economic_indicator").id, "tourism")
+    path = "/v1/resources/base_legal_entity"
+    assert [client.get(path, headers=auth(busy)).status_code for _ in range(3)] == [200] * 3
+    r = client.get(path, headers=auth(busy))
+    assert r.status_code == 429 and 1 <= int(r.headers["Retry-After"]) <= 60
+    assert "more than 3 calls a minute" in r.json()["detail"]
+    ok = client.get("/v1/resources/economic_indicator", headers=auth(other))
+    assert ok.status_code == 200  # the limit is per token
+    assert [c["status"] for c in calls(lake)] == [200, 200, 200, 429, 200]
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[str]:
+    """`govlake api` as its own process (uvicorn) on a free loopback port: its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    govlake = Path(sys.executable).with_name("govlake")
+    server = subprocess.Popen(
+        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(400):
+            try:
+                httpx.get(f"{base}/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode()
+                time.sleep(0.05)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_real_server_on_loopback_serves_arrow(lake, rules) -> None:
+    """A real HTTP client against the server process; the Arrow stream equals the JSON page."""
+    import pyarrow as pa
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    with serving() as base:
+        path = f"{base}/v1/resources/base_legal_entity"
+        body = httpx.get(path, headers=auth(token), params={"limit": 1000}).json()
+        arrow = httpx.get(path, headers=auth(token), params={"limit": 1000, "format": "arrow"})
+        assert arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+        table = pa.ipc.open_stream(arrow.content).read_all()
+        assert table.column_names == body["columns"] and table.num_rows == len(body["rows"]) > 0
+        assert jsonable_encoder(table.to_pylist()) == body["rows"]  # same values, typed
+        assert httpx.get(f"{base}/docs").status_code == 200
+    assert [c["status"] for c in calls(lake)] == [200, 200]
+
+
+def test_a_build_swap_during_a_stream_of_reads_loses_no_request(lake, rules) -> None:
+    """Reads of a warehouse resource from the server process go on while `build()` rebuilds and
+    swaps the warehouse in: every call answers 200 (read-only connections opened per call),
+    and the build is not blocked by them."""
+    import threading
+
+    from govlake.transform import build
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    warehouse = lake.root / "warehouse.duckdb"
+    before = warehouse.stat().st_ino
+    statuses: list[int] = []
+    stop = threading.Event()
+    with serving() as base:
+
+        def reader() -> None:
+            while not stop.is_set():
+                r = httpx.get(f"{base}/v1/resources/base_legal_entity", headers=auth(token))
+                statuses.append(r.status_code)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            result = build(full_refresh=True)  # a new warehouse file, swapped in
+        finally:
+            stop.set()
+            thread.join()
+        assert result.success, result.message
+        assert warehouse.stat().st_ino != before  # a new warehouse was swapped in meanwhile
+        after = httpx.get(f"{base}/v1/resources/base_legal_entity", headers=auth(token))
+        assert after.status_code == 200 and after.json()["rows"]
+    assert len(statuses) > 5 and set(statuses) == {200}
+    assert len(calls(lake)) == len(statuses) + 1 and xlog.verify(lake).ok
