@@ -110,9 +110,12 @@ def link_or_copy(source: Path, target: Path) -> None:
             shutil.copyfile(source, tmp)
 
 
-def read_accepted(lake: Lake, resource: str, batch_id: str | None = None) -> Any:
+def read_accepted(
+    lake: Lake, resource: str, batch_id: str | None = None, columns: list[str] | None = None
+) -> Any:
     """Every accepted row of ``resource`` (or of one batch) as an Arrow table, None if there
-    is none: the parts minus their deletion vectors, as dbt staging reads them."""
+    is none: the parts minus their deletion vectors, as dbt staging reads them. ``columns``
+    reads only those (``_source_row`` is added: the deletion vectors need it)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -120,7 +123,8 @@ def read_accepted(lake: Lake, resource: str, batch_id: str | None = None) -> Any
     tables = []
     name = f"part-{batch_id}.parquet" if batch_id else "*.parquet"
     for part in sorted(lake.accepted(resource).glob(f"batch_date=*/{name}")):
-        table = pq.read_table(part)
+        wanted = None if columns is None else [*dict.fromkeys([*columns, "_source_row"])]
+        table = pq.read_table(part, columns=wanted)
         deletes = lake.accepted_deletes(resource) / part.parent.name / part.name
         if deletes.exists():
             gone = pq.read_table(deletes, columns=["_source_row"])["_source_row"]

@@ -53,7 +53,7 @@ from govlake.exchange.rules import (
 )
 from govlake.exchange.state import Grant, read_state, today
 from govlake.exchange.tokens import Token, lookup
-from govlake.lake import Lake
+from govlake.lake import Lake, read_accepted
 from govlake.settings import Settings, get_settings
 
 MAX_PAGE = 1000
@@ -411,19 +411,8 @@ def _derived_page(
 
 
 def _read_batch(lake: Lake, resource: str, batch: str, columns: list[str]) -> pa.Table | None:
-    """One accepted batch minus its deletion vector, only the columns a page needs (as
-    ``lake.read_accepted``, which reads every column)."""
-    import pyarrow.parquet as pq
-
-    tables = []
-    for part in sorted(lake.accepted(resource).glob(f"batch_date=*/part-{batch}.parquet")):
-        table = pq.read_table(part, columns=[*columns, "_source_row"])
-        deletes = lake.accepted_deletes(resource) / part.parent.name / part.name
-        if deletes.exists():
-            gone = pq.read_table(deletes, columns=["_source_row"])["_source_row"]
-            table = table.filter(pc.invert(pc.is_in(table["_source_row"], gone)))
-        tables.append(table)
-    return pa.concat_tables(tables, promote_options="default") if tables else None
+    """One accepted batch minus its deletion vector, only the columns a page needs."""
+    return read_accepted(lake, resource, batch, columns=columns)
 
 
 def _department_page(
