@@ -107,7 +107,7 @@ def landing_stats(lake: Path) -> dict:
     return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
 
 
-def run(lake: Path, landing: Path | None, steps: list[str]) -> dict:
+def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city") -> dict:
     env = {**os.environ, "GOVLAKE_LAKE_ROOT": str(lake), "PYTHONPATH": str(ROOT / "src")}
     log = lake.parent / "logs"
     log.mkdir(parents=True, exist_ok=True)
@@ -126,7 +126,7 @@ def run(lake: Path, landing: Path | None, steps: list[str]) -> dict:
                 record["sample_reused"] = str(landing)
                 record["landing"] = landing_stats(lake)
                 continue
-            argv = [*GOVLAKE, "sample", "--scale", "city", "--seed", str(SEED)]
+            argv = [*GOVLAKE, "sample", "--scale", scale, "--seed", str(SEED)]
             record["steps"]["sample"] = timed("sample", argv, env, log)
             record["landing"] = landing_stats(lake)
         elif step == "floor":
@@ -141,7 +141,7 @@ def run(lake: Path, landing: Path | None, steps: list[str]) -> dict:
         elif step == "delta_build":
             record["steps"][step] = timed(step, [*GOVLAKE, "build"], env, log)
         elif step == "delta_sample":
-            argv = [*GOVLAKE, "sample", "--scale", "city", "--seed", str(SEED), "--delta"]
+            argv = [*GOVLAKE, "sample", "--scale", scale, "--seed", str(SEED), "--delta"]
             record["steps"][step] = timed(step, argv, env, log)
         (lake.parent / "city.json").write_text(json.dumps(record, indent=2))
     record["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -201,13 +201,14 @@ def main() -> None:
     parser.add_argument("--lake", type=Path, default=HERE / "_data" / "city-e2e" / "lake")
     parser.add_argument("--landing", type=Path, help="an existing city landing zone to hard-link")
     parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--scale", default="city", help="tiny / district: to try the script out")
     parser.add_argument("--report", action="store_true", help="only rewrite the section")
     args = parser.parse_args()
     lake = args.lake.resolve()
     if args.report:
         record = json.loads((lake.parent / "city.json").read_text())
     else:
-        record = run(lake, args.landing, [s for s in args.steps.split(",") if s])
+        record = run(lake, args.landing, [s for s in args.steps.split(",") if s], args.scale)
     print(write_section("city", report(record)))
 
 
