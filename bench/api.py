@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from results_md import write_section
 
@@ -72,7 +73,7 @@ def _free_port() -> int:
 
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 async def _pages(base: str, token: str, resource: str, clients: int, seconds: float) -> dict:
@@ -128,7 +129,7 @@ def _bulk(base: str, token: str) -> dict:
 class _Chunks:
     """A file-like over an iterator of bytes (for Arrow's stream reader)."""
 
-    def __init__(self, chunks) -> None:  # noqa: ANN001
+    def __init__(self, chunks: Any) -> None:
         self.chunks, self.buf, self.closed = iter(chunks), b"", False
 
     def read(self, n: int = -1) -> bytes:
@@ -243,7 +244,7 @@ def main() -> None:
         since = _log_count(lake)
         pages = {}
         for who in ("civil_affairs/registered_person", "health/base_person"):
-            grantee, res = who.split("/")
+            res = who.split("/")[1]
             pages[res] = asyncio.run(_pages(base, tokens[who], res, clients, seconds))
             print(res, pages[res], flush=True)
         handler = _handler_ms(lake, since)
@@ -289,7 +290,7 @@ column; one audit append alone (lock file, read the tail, `write` + `fsync`, hea
 and renamed) costs {audit_ms:.1f} ms here, serialised across calls by the log's lock; the rest is
 HTTP, JSON encoding and the event loop, plus queueing behind the other clients.
 
-**Bulk**: all {bulk[0]['rows']:,} district persons (`registered_person`, citizen ID as the
+**Bulk**: all {bulk[0]["rows"]:,} district persons (`registered_person`, citizen ID as the
 grantee's pseudonym) as one streamed Arrow IPC answer (`format=arrow&limit=10000000`, record
 batches from a DuckDB cursor, pseudonyms re-keyed per batch): median of 3 **{bulk_s:.2f} s**
 (target < 2 s). Floor: the same rows and columns by a plain DuckDB query of the accepted
