@@ -30,7 +30,7 @@ from fastapi.testclient import TestClient
 from govlake.exchange import Exchange, load_rules
 from govlake.exchange import log as xlog
 from govlake.exchange.api import create_app
-from govlake.exchange.rules import parse_condition
+from govlake.exchange.rules import ExchangeError, parse_condition
 from govlake.exchange.tokens import create_token, revoke_token, token_hash
 from govlake.lake import Lake
 
@@ -416,3 +416,125 @@ def test_a_build_swap_during_a_stream_of_reads_loses_no_request(lake, rules) -> 
         assert after.status_code == 200 and after.json()["rows"]
     assert len(statuses) > 5 and set(statuses) == {200}
     assert len(calls(lake)) == len(statuses) + 1 and xlog.verify(lake).ok
+
+
+def test_department_token_reads_every_grant_and_records_which(lake, rules, client) -> None:
+    ex = Exchange(rules, lake)
+    first = ex.subscribe("health", "base_legal_entity")
+    req = ex.request(
+        "health", "base_person", purpose="老年人服务", legal_basis="gov_sharing", until=until(),
+        columns=["person_key", "age"], rows=[parse_condition("age >= 60")],
+    )  # fmt: skip
+    second = ex.approve(req.id, "data_bureau")
+    with pytest.raises(ExchangeError, match="only health"):
+        create_token(lake, None, "tourism", department="health")
+    token, record = create_token(lake, None, "health", department="health")
+    assert record.grant is None and record.grantee == "health"
+    listed = client.get("/v1/resources", headers=auth(token)).json()["resources"]
+    assert [(x["id"], x["grant"]) for x in listed] == [
+        ("base_legal_entity", first.id), ("base_person", second.id),
+    ]  # fmt: skip
+    r = client.get("/v1/resources/base_person", headers=auth(token), params={"limit": 5})
+    assert r.status_code == 200 and r.json()["grant"] == second.id
+    assert client.get("/v1/resources/household", headers=auth(token)).status_code == 403
+    ex.revoke(second.id, "data_bureau", reason="用途已完成")
+    r = client.get("/v1/resources/base_person", headers=auth(token))
+    assert r.status_code == 403 and "revoked" in r.json()["detail"]
+    assert client.get("/v1/resources/base_legal_entity", headers=auth(token)).status_code == 200
+    audited = calls(lake)
+    assert [(c["grant"], c["status"]) for c in audited[1:]] == [
+        (second.id, 200), (None, 403), (second.id, 403), (first.id, 200),
+    ]  # fmt: skip
+    assert all(c["token"] == record.id and c["actor"] == "health" for c in audited)
+
+
+def test_cached_fold_sees_a_revocation_on_the_next_call(lake, rules, client) -> None:
+    ex = Exchange(rules, lake)
+    token, record = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
+    path = "/v1/resources/base_legal_entity"
+    assert [client.get(path, headers=auth(token)).status_code for _ in range(3)] == [200] * 3
+    revoke_token(lake, record.id, "health", reason="泄露")  # by another process's hand
+    r = client.get(path, headers=auth(token))
+    assert r.status_code == 403 and "泄露" in r.json()["detail"]
+    new, _ = create_token(lake, record.grant, "health")
+    assert client.get(path, headers=auth(new)).status_code == 200
+    assert xlog.verify(lake).ok
+
+
+def test_request_size_limits_and_anonymous_floods(lake, rules, monkeypatch) -> None:
+    from govlake.settings import get_settings
+
+    monkeypatch.setenv("GOVLAKE_API_ANONYMOUS_CALLS_PER_MINUTE", "3")
+    monkeypatch.setenv("GOVLAKE_API_MAX_URL", "500")
+    monkeypatch.setenv("GOVLAKE_API_MAX_FILTERS", "2")
+    get_settings.cache_clear()
+    client = TestClient(create_app(rules))
+    ex = Exchange(rules, lake)
+    token, _ = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
+    path = "/v1/resources/base_legal_entity"
+    r = client.get(path, headers=auth(token), params={"where": "x" * 600})
+    assert r.status_code == 414 and "at most 500" in r.json()["detail"]
+    r = client.request("GET", path, headers=auth(token), content=b"{}")
+    assert r.status_code == 413 and "no request body" in r.json()["detail"]
+    r = client.get(path, headers=auth(token), params=[("where", "a = 1")] * 3)
+    assert r.status_code == 400 and "3 `where` filters; at most 2" in r.json()["detail"]
+    assert [c["status"] for c in calls(lake)] == [414, 413, 400]
+    assert all(c["actor"] == "health" for c in calls(lake))
+
+    before = len(calls(lake))
+    codes = [client.get(path, headers=auth("glx_guess")).status_code for _ in range(10)]
+    assert codes == [401] * 3 + [429] * 7
+    flood = calls(lake)[before:]
+    assert [c["status"] for c in flood] == [401, 401, 401, 429]  # one 429 recorded, not seven
+    assert client.get(path, headers=auth(token)).status_code == 200  # a token is not limited
+    assert client.get(path, params={"limit": 2000}, headers=auth(token)).status_code == 422
+    assert xlog.verify(lake).ok
+
+
+def test_large_arrow_stream_equals_the_recomputed_scope(lake, rules, monkeypatch) -> None:
+    """A limit above the page size streams (here the page size is 5, so the tiny lake's rows
+    are a large answer); a stream cut by its limit gives the cursor of the rest."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    from govlake.settings import get_settings
+
+    monkeypatch.setenv("GOVLAKE_API_PAGE_LIMIT", "5")
+    get_settings.cache_clear()
+    client = TestClient(create_app(rules))
+
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(), columns=["citizen_id", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    token, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    expected = [
+        ("".join(unicodedata.normalize("NFKC", r["citizen_id"]).split()).upper(), r["street_code"])
+        for r in accepted_rows(lake, "registered_person")
+        if clean(r["street_code"]) in STREETS
+    ]
+    assert len(expected) > 20
+    path = "/v1/resources/registered_person"
+    r = client.get(path, headers=auth(token), params={"format": "arrow", "limit": 100_000})
+    assert r.status_code == 200 and "X-Next-Cursor" not in r.headers
+    table = ipc.open_stream(pa.py_buffer(r.content)).read_all()
+    assert table.column_names == ["citizen_id", "street_code"]  # in clear: social assistance
+    assert list(zip(*table.to_pydict().values(), strict=True)) == expected
+    assert client.get(path, headers=auth(token), params={"limit": 6}).status_code == 422
+    rows, cursor = [], None
+    while True:  # streams of 7 rows each, through the cursor
+        params = {"format": "arrow", "limit": 7} | ({"cursor": cursor} if cursor else {})
+        r = client.get(path, headers=auth(token), params=params)
+        part = ipc.open_stream(pa.py_buffer(r.content)).read_all()
+        rows += list(zip(*part.to_pydict().values(), strict=True))
+        cursor = r.headers.get("X-Next-Cursor")
+        if cursor is None:
+            break
+        assert part.num_rows == 7
+    assert rows == expected
+    audited = calls(lake)
+    assert audited[0]["rows"] == len(expected) and audited[0]["status"] == 200
+    assert sum(c["rows"] for c in audited[2:]) == len(expected)
+    assert xlog.verify(lake).ok

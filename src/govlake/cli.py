@@ -778,14 +778,19 @@ exchange.add_typer(token, name="token")
 
 @token.command("create")
 def token_create(
-    grant: Annotated[str, typer.Option(help="the grant, e.g. GR-0001")], dept: AsDept
+    dept: AsDept,
+    grant: Annotated[str | None, typer.Option(help="the grant, e.g. GR-0001")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="a token for all this department's grants instead")
+    ] = None,
 ) -> None:
-    """A token for a grant's read API, printed once (only its hash is kept)."""
+    """A token for a grant's (or a department's) read API, printed once (only its hash is kept)."""
     from govlake.exchange.tokens import create_token
     from govlake.lake import Lake
 
-    clear, t = _exchange_call(create_token, Lake.default(), grant, dept)
-    console.print(f"token {t.id} for grant {t.grant} ({t.grantee} ← {t.resource}); shown once:")
+    clear, t = _exchange_call(create_token, Lake.default(), grant, dept, department=department)
+    what = f"grant {t.grant} ({t.grantee} ← {t.resource})" if t.grant else f"{t.grantee}'s grants"
+    console.print(f"token {t.id} for {what}; shown once:")
     print(clear)
 
 
@@ -807,11 +812,20 @@ def token_revoke(
 def api(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port")] = 8800,
+    calls_per_minute: Annotated[
+        int | None, typer.Option(help="per token (GOVLAKE_API_CALLS_PER_MINUTE)")
+    ] = None,
+    page_limit: Annotated[
+        int | None, typer.Option(help="largest JSON/CSV page (GOVLAKE_API_PAGE_LIMIT)")
+    ] = None,
 ) -> None:
     """Serve the exchange read API (docs/exchange.md; OpenAPI at /docs)."""
     from govlake.exchange.api import serve
+    from govlake.settings import get_settings
 
-    serve(host, port)
+    given = {"api_calls_per_minute": calls_per_minute, "api_page_limit": page_limit}
+    settings = get_settings().model_copy(update={k: v for k, v in given.items() if v})
+    serve(host, port, settings)
 
 
 def _published(lake) -> None:

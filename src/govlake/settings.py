@@ -86,6 +86,17 @@ class Settings(BaseSettings):
     publish_retry_seconds: float = Field(
         default=60, ge=0, description="how long a CKAN call is retried (backoff) on 5xx/no answer"
     )
+    # the exchange read API (docs/exchange.md, "Limits"); each uvicorn worker counts its own calls
+    api_calls_per_minute: int = Field(default=600, gt=0, description="per token, sliding minute")
+    api_anonymous_calls_per_minute: int = Field(
+        default=30, gt=0, description="per client address, calls without a valid token"
+    )
+    api_page_limit: int = Field(default=1000, gt=0, description="largest JSON/CSV page (rows)")
+    api_arrow_limit: int = Field(
+        default=10_000_000, gt=0, description="largest format=arrow answer (rows, streamed)"
+    )
+    api_max_url: int = Field(default=4096, gt=0, description="longest path + query (bytes)")
+    api_max_filters: int = Field(default=20, ge=0, description="most `where` filters in a call")
 
     @field_validator(
         "lake_root",
@@ -152,6 +163,12 @@ class Settings(BaseSettings):
             "publish_datastore_max_rows": f"{self.publish_datastore_max_rows:,}",
             "publish_withdraw": self.publish_withdraw,
             "publish_retry_seconds": f"{self.publish_retry_seconds:g} s",
+            "api_calls_per_minute": str(self.api_calls_per_minute),
+            "api_anonymous_calls_per_minute": str(self.api_anonymous_calls_per_minute),
+            "api_page_limit": f"{self.api_page_limit:,}",
+            "api_arrow_limit": f"{self.api_arrow_limit:,}",
+            "api_max_url": f"{self.api_max_url:,} bytes",
+            "api_max_filters": str(self.api_max_filters),
         }
 
 

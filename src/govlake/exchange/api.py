@@ -1,17 +1,21 @@
 """The exchange read API (接口共享, issue #15): a grant's rows over HTTP, every call on the record.
 
-A department system holding a token for a grant (``tokens.py``) reads the granted resource's
-current version here, with exactly the scope a file delivery has: the grant's columns, its rows
-(its conditions and the caller's filters are one ``where`` that DuckDB runs, values bound as
-parameters), identifiers in clear only when granted and otherwise the grantee's pseudonym
-(``deliver._project``). Paging is by key (a cursor), so a page is an index range and not an
-offset scan; a cursor names the version it was cut from and is refused after a rebuild.
+A department system holding a token (``tokens.py``: one grant's, or its department's covering
+all its grants) reads a granted resource's current version here, with exactly the scope a file
+delivery has: the grant's columns, its rows (its conditions and the caller's filters are one
+``where`` that DuckDB runs, values bound as parameters), identifiers in clear only when granted
+and otherwise the grantee's pseudonym (``deliver.project``). Paging is by key (a cursor), so a
+page is a key range and not an offset scan; a cursor names the version it was cut from and is
+refused after a rebuild. ``format=arrow`` with a limit above the page size streams record
+batches from a DuckDB cursor (bulk readers), never holding the whole answer in memory.
 
 Every call, refused ones included, is an ``api_call`` entry in the exchange's hash-chained log
-(who, token, grant, resource, filters, rows, columns, status), so ``audit --verify`` covers it.
-The grant's state and the tokens are folded from the log on each call: a revocation takes effect
-on the next call. The warehouse is opened read-only per call, so a build's swap is picked up
-without a restart.
+(who, token, grant, resource, filters, rows, columns, status), so ``audit --verify`` covers it;
+a flood of refused calls is audited once per minute and key (token or client address). Grants
+and tokens are folded from the log once and then followed as it grows (``LogView``): a
+revocation takes effect on the next call. Derived resources are read through one read-only
+warehouse connection, reopened when a build swaps the file; department resources through a
+per-version DuckDB table built from the accepted Parquet (``DepartmentCache``).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import hashlib
 import io
 import json
 import math
+import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
@@ -31,17 +37,17 @@ import pyarrow.compute as pc
 from fastapi import FastAPI, HTTPException, Query, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from govlake.exchange import log
 from govlake.exchange.deliver import (
-    _project,
-    _quote,
-    _relation,
-    _where,
     department_batches,
     grantee_key,
+    project,
+    quote_name,
+    relation_sql,
+    where_sql,
 )
 from govlake.exchange.rules import (
     ExchangeError,
@@ -51,14 +57,16 @@ from govlake.exchange.rules import (
     delivered_name,
     parse_condition,
 )
-from govlake.exchange.state import Grant, read_state, today
-from govlake.exchange.tokens import Token, lookup
-from govlake.lake import Lake, read_accepted
+from govlake.exchange.state import Grant, State, fold, read_state, today
+from govlake.exchange.tokens import Token, find, fold_tokens
+from govlake.lake import Lake
 from govlake.settings import Settings, get_settings
 
-MAX_PAGE = 1000
-CALLS_PER_MINUTE = 600  # per token
-bearer = HTTPBearer(auto_error=False, description="a grant's token (govlake exchange token create)")
+_quote = quote_name
+STREAM_BATCH = 65_536  # rows per Arrow record batch of a streamed answer
+bearer = HTTPBearer(
+    auto_error=False, description="a grant's or a department's token (govlake exchange token)"
+)
 Creds = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
@@ -71,24 +79,28 @@ class Call:
     """What the audit entry of one call records; filled in as the call proceeds."""
 
     path: str
+    client: str | None = None
     token: Token | None = None
     grant: Grant | None = None
     resource: str | None = None
     filters: list[str] = dataclasses.field(default_factory=list)
     rows: int | None = None
     columns: list[str] | None = None
+    streamed: bool = False
 
 
-def _encode_cursor(version: str, key: list[Any]) -> str:
-    text = json.dumps({"v": version, "k": key}, separators=(",", ":"))
+def _encode_cursor(version: str, key: int) -> str:
+    text = json.dumps({"v": version, "k": [key]}, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, version: str) -> list[Any]:
+def _decode_cursor(cursor: str | None, version: str) -> int:
+    if not cursor:
+        return 0
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, v = data["k"], data["v"]
-        if not isinstance(key, list) or not all(isinstance(k, int) for k in key):
+        if not isinstance(key, list) or len(key) != 1 or not isinstance(key[0], int):
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise Refused(400, "cursor is not one this API gave out") from None
@@ -97,31 +109,38 @@ def _decode_cursor(cursor: str, version: str) -> list[Any]:
             409,
             "the resource has a new version since this cursor was given: start again without it",
         )
-    return key
+    return key[0]
 
 
 def create_app(
     rules: Rules | None = None,
     settings: Settings | None = None,
     *,
-    calls_per_minute: int = CALLS_PER_MINUTE,
+    calls_per_minute: int | None = None,
 ) -> FastAPI:
     """The API on the configured lake and register (both read when the app is made).
 
-    ``calls_per_minute`` is each token's limit over a sliding minute (in this process)."""
+    Limits come from ``settings`` (GOVLAKE_API_*); ``calls_per_minute`` overrides the per-token
+    one. They are counted in this process: each uvicorn worker has its own."""
     from govlake.exchange import load_rules
-
-    recent: dict[str, deque[float]] = {}
 
     settings = settings or get_settings()
     rules = rules or load_rules()
     lake = Lake(settings.lake_root)
+    per_token = Limiter(calls_per_minute or settings.api_calls_per_minute)
+    anonymous = Limiter(settings.api_anonymous_calls_per_minute)
+    logview = LogView(lake)
+    writer = AuditWriter(lake, settings.ingest_lock_timeout)
+    departments = DepartmentCache(lake)
+    warehouse = Warehouse(settings)
+    tops: dict[tuple[str, str], int] = {}  # (build version, relation) → max rowid
     app = FastAPI(
         title="govlake exchange API (共享交换接口)",
         description="A grant's resource, exactly as granted; every call is audited "
         "(docs/exchange.md).",
         version="1",
     )
+    app.state.departments = departments
 
     def audit(call: Call, status: int, started: float, reason: str | None = None) -> None:
         g = call.grant
@@ -131,6 +150,7 @@ def create_app(
             "grant": g.id if g else None,
             "resource": call.resource,
             "path": call.path,
+            "client": call.client,
             "filters": call.filters,
             "rows": call.rows,
             "columns": call.columns,
@@ -139,36 +159,44 @@ def create_app(
         }
         if reason:
             fields["reason"] = reason
-        with log.locked(lake, timeout=settings.ingest_lock_timeout):
-            log.append(lake, "api_call", g.grantee if g else "unknown", **fields)
+        writer.write("api_call", call.token.grantee if call.token else "unknown", fields)
 
-    def authorise(
-        call: Call, creds: HTTPAuthorizationCredentials | None
-    ) -> tuple[Grant, Shareable]:
-        if creds is None:
-            raise Refused(401, "no token: send `Authorization: Bearer <token>`")
-        token = lookup(lake, creds.credentials)
+    def identify(call: Call, credentials: str | None) -> tuple[State, Token]:
+        """The caller's token (401 without one), under its rate limit (429)."""
+        state, tokens = logview.current()
+        token = find(tokens.values(), credentials) if credentials else None
         if token is None:
+            over = anonymous.hit(call.client or "?")
+            if over is not None:
+                wait, first = over
+                raise Refused(
+                    429, f"{call.client}: more than {anonymous.per_minute} calls a minute without "
+                    f"a valid token; retry in {wait} s",
+                    headers={"Retry-After": str(wait), **({} if first else {"X-Not-Audited": "1"})},
+                )  # fmt: skip
+            if not credentials:
+                raise Refused(401, "no token: send `Authorization: Bearer <token>`")
             raise Refused(401, "unknown token")
         call.token = token
-        grant = read_state(lake).grants[token.grant]
-        call.grant = grant
-        now = time.monotonic()
-        window = recent.setdefault(token.id, deque())
-        while window and window[0] <= now - 60:
-            window.popleft()
-        if len(window) >= calls_per_minute:
-            wait = max(1, math.ceil(window[0] + 60 - now))
+        if token.grant:
+            call.grant = state.grants[token.grant]
+        over = per_token.hit(token.id)
+        if over is not None:
+            wait, first = over
             raise Refused(
                 429,
-                f"token {token.id}: more than {calls_per_minute} calls a minute; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
+                f"token {token.id}: more than {per_token.per_minute} calls a minute; retry in "
+                f"{wait} s",
+                headers={"Retry-After": str(wait), **({} if first else {"X-Not-Audited": "1"})},
             )
-        window.append(now)
         if token.revoked_at:
             raise Refused(
                 403, f"token {token.id} was revoked on {token.revoked_at}: {token.reason}"
             )
+        return state, token
+
+    def readable(grant: Grant) -> Shareable:
+        """The grant's resource if the grant may be read today (else 403 with the reason)."""
         status = grant.status(today())
         if status == "expired":
             raise Refused(403, f"grant {grant.id} expired on {grant.valid_until}")
@@ -180,15 +208,37 @@ def create_app(
             raise Refused(403, f"resource {grant.resource} is no longer in the register")
         if res.refusal:
             raise Refused(403, res.refusal)
+        return res
+
+    def grant_for(call: Call, state: State, token: Token, resource: str) -> tuple[Grant, Shareable]:
+        """The grant a call on ``resource`` is served under: the token's own, or for a
+        department token the department's newest active grant of that resource."""
+        call.resource = resource
+        if token.grant is None:
+            codes = {r.id: r.code for r in rules.resources.values()}
+            held = sorted(
+                (g for g in state.grants.values() if g.grantee == token.grantee
+                 and resource in (g.resource, codes.get(g.resource))),
+                key=lambda g: (g.status(today()) == "active", g.id),
+            )  # fmt: skip
+            if not held:
+                raise Refused(403, f"{token.grantee} holds no grant of {resource}")
+            call.grant = held[-1]
+        grant = call.grant
+        assert grant is not None
+        res = readable(grant)
+        if resource != res.id and resource != res.code:
+            raise Refused(403, f"grant {grant.id} covers {res.id} only, not {resource}")
         return grant, res
 
-    def run(call: Call, creds: Any, work: Any) -> Response:
+    def run(call: Call, creds: HTTPAuthorizationCredentials | None, work: Any) -> Response:
         started = time.perf_counter()
         try:
-            grant, res = authorise(call, creds)
-            answer = work(call, grant, res)
+            state, token = identify(call, creds.credentials if creds else None)
+            answer = work(call, state, token, started)
         except Refused as exc:
-            audit(call, exc.status_code, started, str(exc.detail))
+            if not (exc.headers or {}).get("X-Not-Audited"):
+                audit(call, exc.status_code, started, str(exc.detail))
             raise
         except ExchangeError as exc:  # a bad filter: the caller's mistake, said plainly
             audit(call, 400, started, str(exc))
@@ -196,43 +246,50 @@ def create_app(
         except Exception as exc:
             audit(call, 500, started, f"{type(exc).__name__}: {exc}")
             raise
-        audit(call, answer.status_code, started)
+        if not call.streamed:  # a stream is audited when it ends
+            audit(call, answer.status_code, started)
         return answer
 
-    def scoped(call: Call, grant: Grant, res: Shareable, resource: str) -> None:
-        call.resource = resource
-        if resource != res.id and resource != res.code:
-            raise Refused(403, f"grant {grant.id} covers {res.id} only, not {resource}")
+    def client(request: Request) -> str | None:
+        return request.client.host if request.client else None
 
     @app.get("/v1/resources", summary="what the caller may read")
     def list_resources(request: Request, creds: Creds = None) -> Response:
-        def work(call: Call, grant: Grant, res: Shareable) -> Response:
-            call.resource = res.id
-            call.rows = 1
-            return JSONResponse(
-                {
-                    "resources": [
-                        {
-                            "id": res.id,
-                            "code": res.code,
-                            "name": res.name,
-                            "layer": res.layer,
-                            "provider": res.provider,
-                            "grant": grant.id,
-                            "valid_until": grant.valid_until,
-                            "rows": grant.rows_text,
-                            "columns": _delivered(res, grant),
-                        }
-                    ]
-                }
-            )
+        def work(call: Call, state: State, token: Token, started: float) -> Response:
+            if token.grant is not None:
+                grants = [state.grants[token.grant]]
+            else:
+                grants = sorted(
+                    (g for g in state.grants.values()
+                     if g.grantee == token.grantee and g.status(today()) == "active"),
+                    key=lambda g: g.id,
+                )  # fmt: skip
+            listed = []
+            for grant in grants:
+                res = readable(grant)
+                listed.append(
+                    {
+                        "id": res.id,
+                        "code": res.code,
+                        "name": res.name,
+                        "layer": res.layer,
+                        "provider": res.provider,
+                        "grant": grant.id,
+                        "valid_until": grant.valid_until,
+                        "rows": grant.rows_text,
+                        "columns": _delivered(res, grant),
+                    }
+                )
+            call.resource = ",".join(r["id"] for r in listed) or None
+            call.rows = len(listed)
+            return JSONResponse({"resources": listed})
 
-        return run(Call(request.url.path), creds, work)
+        return run(Call(request.url.path, client(request)), creds, work)
 
     @app.get("/v1/resources/{resource}/schema", summary="the granted 信息项")
     def schema(resource: str, request: Request, creds: Creds = None) -> Response:
-        def work(call: Call, grant: Grant, res: Shareable) -> Response:
-            scoped(call, grant, res, resource)
+        def work(call: Call, state: State, token: Token, started: float) -> Response:
+            grant, res = grant_for(call, state, token, resource)
             fields = []
             for name in grant.columns:
                 c = res.column_map[name]
@@ -252,7 +309,26 @@ def create_app(
                 {"resource": res.id, "grant": grant.id, "rows": grant.rows_text, "fields": fields}
             )
 
-        return run(Call(request.url.path), creds, work)
+        return run(Call(request.url.path, client(request)), creds, work)
+
+    def source(res: Shareable, scope: Grant) -> tuple[Any, str, str, str, int, dict[str, Any]]:
+        """(DuckDB cursor, relation, key column, version, keys end, condition expressions)."""
+        if res.layer == "department":
+            v = departments.version(res)
+            exprs = {}
+            for c in scope.rows:  # compared as delivered: NFKC and trimmed
+                name = c["column"]
+                expr = f"coalesce({_quote('__n_' + name)}, {_quote(name)})"
+                exprs[name] = (expr if name in v.columns else "null", res.column_map[name].kind)
+            return departments.db.cursor(), v.table, "__pos", v.id, v.rows, exprs
+        cur, version = warehouse.cursor()
+        relation = relation_sql(res.relation or "")
+        if (version, relation) not in tops:
+            top = cur.execute(f"select coalesce(max(rowid), -1) + 1 from {relation}").fetchone()
+            tops[(version, relation)] = int(top[0])
+        exprs = {c["column"]: (_quote(c["column"]), res.column_map[c["column"]].kind)
+                 for c in scope.rows}  # fmt: skip
+        return cur, relation, "rowid", version, tops[(version, relation)], exprs
 
     @app.get("/v1/resources/{resource}", summary="the granted rows, a page at a time")
     def rows(
@@ -261,14 +337,26 @@ def create_app(
         where: list[str] = Query(  # noqa: B008
             default=[], description="filter on a granted column, e.g. `age >= 70` (repeatable)"
         ),
-        limit: int = Query(100, ge=1, le=MAX_PAGE),
+        limit: int = Query(
+            100,
+            ge=1,
+            description=f"rows per page: at most {settings.api_page_limit} "
+            f"(format=arrow: {settings.api_arrow_limit}, streamed)",
+        ),
         cursor: str | None = Query(None, description="next_cursor of the page before"),
         format: Literal["json", "csv", "arrow"] = "json",
         creds: Creds = None,
     ) -> Response:
-        def work(call: Call, grant: Grant, res: Shareable) -> Response:
-            scoped(call, grant, res, resource)
+        def work(call: Call, state: State, token: Token, started: float) -> Response:
+            grant, res = grant_for(call, state, token, resource)
             call.filters = list(where)
+            most = settings.api_arrow_limit if format == "arrow" else settings.api_page_limit
+            if limit > most:
+                raise Refused(
+                    422, f"limit {limit} is above {most} rows for format={format}"
+                    + (f" (format=arrow streams up to {settings.api_arrow_limit})"
+                       if format != "arrow" else ""),
+                )  # fmt: skip
             extra = check_rows(res, [parse_condition(w) for w in where])
             outside = [c["column"] for c in extra if c["column"] not in grant.columns]
             if outside:
@@ -278,11 +366,20 @@ def create_app(
                 )  # fmt: skip
             scope = dataclasses.replace(grant, rows=[*grant.rows, *extra])
             key = grantee_key(settings.pseudonym_key(), grant.grantee)
-            if res.layer == "department":
-                table, last, version = _department_page(lake, res, grant, scope, cursor, limit)
+            cur, relation, keycol, version, top, exprs = source(res, scope)
+            after = _decode_cursor(cursor, version)
+            where_text, params = where_sql(scope, exprs)
+            select = _source_columns(res, grant)
+            if format == "arrow" and limit > settings.api_page_limit:
+                return stream(call, started, cur, res, grant, key, relation, select, keycol,
+                              where_text, params, after, limit, version)  # fmt: skip
+            if top:
+                table, last = _windows(
+                    cur, relation, select, keycol, where_text, params, after, limit, top
+                )
             else:
-                table, last, version = _derived_page(settings, res, grant, scope, cursor, limit)
-            out = _project(res, grant, table, key, _normalise)
+                table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
+            out = project(res, grant, table, key, _normalise)
             call.rows, call.columns = out.num_rows, out.column_names
             next_cursor = _encode_cursor(version, last) if last is not None else None
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
@@ -310,30 +407,126 @@ def create_app(
                     "resource": res.id,
                     "grant": grant.id,
                     "columns": out.column_names,
-                    "rows": jsonable_encoder(out.to_pylist()),
+                    "rows": _json_rows(out),
                     "next_cursor": next_cursor,
                 }
             )
 
-        return run(Call(request.url.path), creds, work)
+        return run(Call(request.url.path, client(request)), creds, work)
+
+    def stream(
+        call: Call, started: float, cur: Any, res: Shareable, grant: Grant, key: bytes,
+        relation: str, select: list[str], keycol: str, where_text: str, params: list[Any],
+        after: int, limit: int, version: str,
+    ) -> Response:  # fmt: skip
+        """Up to ``limit`` rows as Arrow record batches straight from a DuckDB cursor; the
+        call is audited when the stream ends (rows sent; a client that stops reading too)."""
+        import pyarrow.ipc as ipc
+
+        scoped = f"from {relation} where ({where_text}) and {keycol} > ?"
+        last = cur.execute(
+            f"select max({keycol}) from (select {keycol} {scoped} order by {keycol} "
+            f"limit {int(limit)})",
+            [*params, after],
+        ).fetchone()[0]
+        more = (
+            last is not None
+            and cur.execute(f"select exists (select 1 {scoped})", [*params, last]).fetchone()[0]
+        )
+        headers = {"X-Next-Cursor": _encode_cursor(version, int(last))} if more else {}
+        names = ", ".join(_quote(c) for c in select)
+        reader = cur.execute(
+            f"select {names} {scoped} and {keycol} <= ? order by {keycol}",
+            [*params, after, last if last is not None else after],
+        ).to_arrow_reader(STREAM_BATCH)
+        call.streamed = True
+        schema = project(res, grant, reader.schema.empty_table(), key, _normalise).schema
+        call.columns = schema.names
+
+        def body() -> Iterator[bytes]:
+            sink = io.BytesIO()
+            sent, status, reason = 0, 200, None
+            try:
+                with ipc.new_stream(sink, schema) as writer:
+                    for batch in reader:
+                        out = project(res, grant, pa.Table.from_batches([batch]), key, _normalise)
+                        writer.write_table(out)
+                        sent += out.num_rows
+                        yield sink.getvalue()
+                        sink.seek(0)
+                        sink.truncate()
+                yield sink.getvalue()  # the end-of-stream marker
+            except GeneratorExit:
+                reason = f"the client stopped reading after {sent} rows"
+                raise
+            except Exception as exc:
+                status, reason = 500, f"{type(exc).__name__}: {exc} (after {sent} rows)"
+                raise
+            finally:
+                call.rows = sent
+                audit(call, status, started, reason)
+
+        return StreamingResponse(
+            body(), media_type="application/vnd.apache.arrow.stream", headers=headers
+        )
+
+    def refuse_early(request: Request, status: int, reason: str, body: Any = None) -> Response:
+        """A call refused before its handler (a parameter FastAPI rejected, a request too
+        large): audited like every other, under the token when it is a valid one, and under
+        the anonymous limit when it is not."""
+        started = time.perf_counter()
+        call = Call(request.url.path, client(request))
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        state, tokens = logview.current()
+        if scheme.lower() == "bearer" and credentials:
+            call.token = find(tokens.values(), credentials)
+        if call.token is None:
+            over = anonymous.hit(call.client or "?")
+            if over is not None:
+                wait, first = over
+                reason = (f"{call.client}: more than {anonymous.per_minute} calls a minute "
+                          f"without a valid token; retry in {wait} s")  # fmt: skip
+                if first:
+                    audit(call, 429, started, reason)
+                return JSONResponse(
+                    {"detail": reason}, status_code=429, headers={"Retry-After": str(wait)}
+                )
+        elif call.token.grant:
+            call.grant = state.grants.get(call.token.grant)
+        audit(call, status, started, reason)
+        return JSONResponse({"detail": body if body is not None else reason}, status_code=status)
+
+    @app.middleware("http")
+    async def request_size(request: Request, call_next: Any) -> Response:
+        """Refuse what no reader needs: a long URL (414), a body on a GET (413), more filters
+        than ``api_max_filters`` (400)."""
+        from starlette.concurrency import run_in_threadpool
+
+        size = len(request.url.path) + len(request.url.query)
+        if size > settings.api_max_url:
+            why = f"the URL is {size} bytes; at most {settings.api_max_url} (GOVLAKE_API_MAX_URL)"
+            return await run_in_threadpool(refuse_early, request, 414, why)
+        body = request.headers.get("content-length", "0") not in ("", "0")
+        if body or "transfer-encoding" in request.headers:
+            why = "this API reads with GET and takes no request body"
+            return await run_in_threadpool(refuse_early, request, 413, why)
+        filters = sum(1 for k, _ in request.query_params.multi_items() if k == "where")
+        if filters > settings.api_max_filters:
+            why = (f"{filters} `where` filters; at most {settings.api_max_filters} "
+                   "(GOVLAKE_API_MAX_FILTERS)")  # fmt: skip
+            return await run_in_threadpool(refuse_early, request, 400, why)
+        return await call_next(request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        """A parameter FastAPI refused before the handler (e.g. ``limit`` over the page size):
-        audited like every other call, under the token's grant when the token is known."""
-        started = time.perf_counter()
-        call = Call(request.url.path)
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and credentials:
-            call.token = lookup(lake, credentials)
-            if call.token is not None:
-                call.grant = read_state(lake).grants.get(call.token.grant)
+        """A parameter FastAPI refused before the handler (e.g. a bad ``format``)."""
+        from starlette.concurrency import run_in_threadpool
+
         detail = jsonable_encoder(exc.errors())
         reason = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in detail
         )
-        audit(call, 422, started, reason)
-        return JSONResponse({"detail": detail}, status_code=422)
+        return await run_in_threadpool(refuse_early, request, 422, reason, detail)
 
     return app
 
@@ -344,12 +537,23 @@ def _normalise(values: pa.Array) -> pa.Array:
     return normalise_array(values)
 
 
+def _json_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as JSON values: dates and times as ISO text, decimals as numbers (Arrow casts them
+    in C++; a generic encoder walking each value costs more than the page query)."""
+    for i, field in enumerate(table.schema):
+        t = field.type
+        if pa.types.is_temporal(t) or pa.types.is_decimal(t):
+            to = pa.float64() if pa.types.is_decimal(t) else pa.string()
+            table = table.set_column(i, field.name, pc.cast(table[i], to))
+    return table.to_pylist()
+
+
 def _delivered(res: Shareable, grant: Grant) -> list[str]:
     return [delivered_name(res.column_map[c], c in grant.clear) for c in grant.columns]
 
 
 def _source_columns(res: Shareable, grant: Grant) -> list[str]:
-    """The columns ``_project`` needs: an identifier's pseudonym unless granted in clear."""
+    """The columns ``project`` needs: an identifier's pseudonym unless granted in clear."""
     out = []
     for name in grant.columns:
         c = res.column_map[name]
@@ -357,104 +561,297 @@ def _source_columns(res: Shareable, grant: Grant) -> list[str]:
     return out
 
 
-def _page(
-    con: Any,
+class LogView:
+    """The exchange log's grants and tokens, folded once and then followed: each call reads
+    only the bytes appended since the last one, and refolds only when one of them is not an
+    ``api_call`` (audit entries change no grant or token). A log that shrank or whose new part
+    does not chain onto the last entry seen is folded again from the start."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.guard = threading.Lock()
+        self.offset, self.last = 0, log.GENESIS
+        self.inode: int | None = None
+        self.decisions: list[dict[str, Any]] = []  # every entry but api_call
+        self.state: State = fold([])
+        self.tokens: dict[str, Token] = {}
+
+    def current(self) -> tuple[State, dict[str, Token]]:
+        path = log.log_path(self.lake)
+        with self.guard:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                st = None
+            if st is None or st.st_ino != self.inode or st.st_size < self.offset:
+                self._reset(st.st_ino if st else None)
+            if st is not None and st.st_size > self.offset:
+                self._follow(path)
+            return self.state, self.tokens
+
+    def _reset(self, inode: int | None) -> None:
+        self.offset, self.last, self.inode = 0, log.GENESIS, inode
+        self.decisions = []
+        self.state, self.tokens = fold([]), {}
+
+    def _follow(self, path: Any) -> None:
+        with path.open("rb") as fh:
+            fh.seek(self.offset)
+            data = fh.read()
+        end = data.rfind(b"\n") + 1  # a line being written is read next time
+        entries = []
+        for line in data[:end].splitlines():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                raise log.LogCorrupt(
+                    f"{path}: an entry after byte {self.offset} is not JSON"
+                ) from None
+        if not entries:
+            return
+        if entries[0].get("prev") != self.last:  # rewritten under us: start again
+            self._reset(self.inode)
+            self._follow(path)
+            return
+        self.offset += end
+        self.last = entries[-1]["hash"]
+        new = [e for e in entries if e["kind"] != "api_call"]
+        if new:
+            self.decisions += new
+            self.state, self.tokens = fold(self.decisions), fold_tokens(self.decisions)
+
+
+class AuditWriter:
+    """Group commit of audit entries: a call hands its entry over and waits until it is in
+    the log and fsynced, so no answer leaves before its entry is durable, and a crash loses
+    only entries of calls not yet answered. One thread writes whatever calls are waiting,
+    under one lock and one fsync; calls in one process never contend for the file lock."""
+
+    def __init__(self, lake: Lake, timeout: float) -> None:
+        self.lake, self.timeout = lake, timeout
+        self.waiting: list[list[Any]] = []
+        self.cond = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def write(self, kind: str, actor: str, fields: dict[str, Any]) -> None:
+        item: list[Any] = [kind, actor, fields, threading.Event(), None]
+        with self.cond:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._loop, daemon=True, name="audit")
+                self.thread.start()
+            self.waiting.append(item)
+            self.cond.notify()
+        item[3].wait()
+        if item[4] is not None:
+            raise item[4]
+
+    def _loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.waiting:
+                    self.cond.wait()
+                batch, self.waiting = self.waiting, []
+            try:
+                with log.locked(self.lake, timeout=self.timeout):
+                    log.append_all(self.lake, [(k, a, f) for k, a, f, _, _ in batch])
+            except Exception as exc:  # every waiting call fails with it (500), none is lost
+                for item in batch:
+                    item[4] = exc
+            for item in batch:
+                item[3].set()
+
+
+class Limiter:
+    """Calls per key over a sliding minute (in this process). A key's first refusal in a
+    window is audited; the rest of that window's refusals are not, so a flood cannot grow
+    the log."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.calls: dict[str, deque[float]] = {}
+        self.told: dict[str, float] = {}
+        self.guard = threading.Lock()
+
+    def hit(self, key: str) -> tuple[int, bool] | None:
+        """None if the call may go on; else (seconds to wait, whether to audit the refusal)."""
+        now = time.monotonic()
+        with self.guard:
+            window = self.calls.setdefault(key, deque())
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) < self.per_minute:
+                window.append(now)
+                return None
+            wait = max(1, math.ceil(window[0] + 60 - now))
+            first = self.told.get(key, -math.inf) <= now - 60
+            if first:
+                self.told[key] = now
+            return wait, first
+
+
+_NFKC_NAME = "govlake_nfkc_changed"
+
+
+def _nfkc_changed(values: pa.Array) -> pa.Array:
+    """NFKC and trimmed, as deliveries compare; null where that changes nothing (most values),
+    so the cached table holds a second copy only of the values a department sent noisy."""
+    values = values.cast(pa.string())
+    out = pc.utf8_trim_whitespace(pc.utf8_normalize(values, "NFKC"))
+    return pc.if_else(pc.equal(out, values), pa.nulls(len(values), pa.string()), out)
+
+
+@dataclasses.dataclass
+class Version:
+    """A department resource's current version as one DuckDB table (``__pos``: its key)."""
+
+    id: str
+    table: str
+    rows: int
+    columns: set[str]
+
+
+class DepartmentCache:
+    """Each department resource's current version (accepted parts minus superseded batches,
+    anti-joined on the deletion vectors, as dbt staging reads them), read by DuckDB from the
+    Parquet into a table of one in-memory database once per version; calls page it with the
+    grant's conditions and the cursor in SQL. ``__pos`` numbers the rows in (batch, source
+    row) order; ``__n_<column>`` holds the NFKC-trimmed value where it differs from the
+    delivered one (DuckDB has NFC but no NFKC: an Arrow function computes it, once)."""
+
+    def __init__(self, lake: Lake) -> None:
+        import duckdb
+
+        self.lake = lake
+        self.db = duckdb.connect()
+        builder = self.db.cursor()
+        builder.create_function(
+            _NFKC_NAME, _nfkc_changed, ["VARCHAR"], "VARCHAR", type="arrow",
+            null_handling="special",
+        )  # fmt: skip
+        self.builder = builder
+        self.guard = threading.Lock()
+        self.versions: dict[str, Version] = {}
+        self.retired: list[str] = []
+
+    def parts(self, res: Shareable) -> tuple[str, list[tuple[Any, Any]]]:
+        """(version id, [(part, deletion vector or None)]) of the current batches."""
+        found, stamp = [], []
+        for b in department_batches(self.lake, res.id):
+            part = next(self.lake.accepted(res.id).glob(f"batch_date=*/part-{b.id}.parquet"))
+            deletes = self.lake.accepted_deletes(res.id) / part.parent.name / part.name
+            gone = deletes if deletes.exists() else None
+            found.append((part, gone))
+            stamp.append([b.id, part.stat().st_mtime_ns, gone.stat().st_mtime_ns if gone else 0])
+        return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16], found
+
+    def version(self, res: Shareable) -> Version:
+        vid, parts = self.parts(res)
+        known = self.versions.get(res.id)
+        if known is not None and known.id == vid:
+            return known
+        with self.guard:  # one build per version; other callers wait for it
+            known = self.versions.get(res.id)
+            if known is not None and known.id == vid:
+                return known
+            made = self._build(res, vid, parts)
+            if known is not None:
+                self.retired.append(known.table)
+            while len(self.retired) > 1:  # the one before stays for calls still reading it
+                self.builder.execute(f"drop table if exists {self.retired.pop(0)}")
+            self.versions[res.id] = made
+            return made
+
+    def _build(self, res: Shareable, vid: str, parts: list[tuple[Any, Any]]) -> Version:
+        table = _quote(f"v_{res.id}_{vid}")
+        if not parts:
+            self.builder.execute(f"create or replace table {table} (__pos bigint)")
+            return Version(vid, table, 0, set())
+        selects = []
+        for n, (part, deletes) in enumerate(parts):
+            one = f"select {n}::bigint as __batch, * from read_parquet({_literal(part)})"
+            if deletes is not None:
+                one += f" anti join read_parquet({_literal(deletes)}) as d using (_source_row)"
+            selects.append(one)
+        union = " union all by name ".join(selects)
+        present = {r[0] for r in self.builder.execute(f"describe {union}").fetchall()}
+        keep = [c for c in present if not c.startswith("__")]
+        norm = [
+            f"{_NFKC_NAME}(cast({_quote(c)} as varchar)) as {_quote('__n_' + c)}"
+            for c, col in res.column_map.items()
+            if c in present and not col.personal
+        ]
+        self.builder.execute(
+            f"create or replace table {table} as select row_number() over "
+            f"(order by __batch, _source_row) as __pos, "
+            f"{', '.join([*(_quote(c) for c in keep), *norm])} "
+            f"from ({union}) order by __pos"
+        )
+        rows = self.builder.execute(f"select count(*) from {table}").fetchone()[0]
+        return Version(vid, table, int(rows), present)
+
+
+def _literal(path: Any) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class Warehouse:
+    """One read-only connection to the warehouse, reopened when a build has swapped the file
+    (another inode or mtime): calls take a cursor of it, so none pays the open."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard = threading.Lock()
+        self.stamp: tuple[int, int] | None = None
+        self.con: Any = None
+        self.version = ""
+
+    def cursor(self) -> tuple[Any, str]:
+        from govlake.transform.query import connect_analyst
+
+        st = self.settings.warehouse.stat()
+        with self.guard:
+            if self.con is None or self.stamp != (st.st_ino, st.st_mtime_ns):
+                con = connect_analyst(self.settings)  # the old one closes with its last cursor
+                rows = con.execute("select files from _govlake.build_state").fetchall()
+                text = rows[0][0] if rows else ""
+                self.version = hashlib.sha256(text.encode()).hexdigest()[:16]
+                self.con, self.stamp = con, (st.st_ino, st.st_mtime_ns)
+            return self.con.cursor(), self.version
+
+
+def _windows(
+    cur: Any,
     relation: str,
     select: list[str],
-    keys: list[str],
-    scope: Grant,
-    exprs: dict[str, tuple[str, str]],
-    cursor: str | None,
-    version: str,
+    key: str,
+    where: str,
+    params: list[Any],
+    after: int,
     limit: int,
-) -> tuple[pa.Table, list[int] | None, str]:
-    """One page in key order; the grant's and the caller's conditions in the same ``where``."""
-    where, params = _where(scope, exprs)
-    if cursor:
-        after = _decode_cursor(cursor, version)
-        if len(after) != len(keys):
-            raise Refused(400, "cursor is not one this API gave out")
-        where += f" and ({', '.join(keys)}) > ({', '.join('?' for _ in keys)})"
-        params += after
-    names = ", ".join([*(_quote(c) for c in select), *keys])
-    table = con.execute(
-        f"select {names} from {relation} where {where} order by {', '.join(keys)} "
-        f"limit {int(limit) + 1}",
-        params,
-    ).fetch_arrow_table()
-    last = None
+    top: int,
+) -> tuple[pa.Table, int | None]:
+    """Rows ``after < key`` in key order, up to ``limit``, and the key of the last row if more
+    follow. The key is dense (row positions), so a window of keys is a range DuckDB prunes by
+    its zone maps instead of sorting every row past the cursor; windows double until the page
+    is full or the table ends."""
+    names = ", ".join([*(_quote(c) for c in select), key])
+    got: list[pa.Table] = []
+    count, start, width = 0, after, max(4 * limit, 1024)
+    while start < top and count <= limit:
+        t = cur.execute(
+            f"select {names} from {relation} where ({where}) and {key} > ? and {key} <= ? "
+            f"order by {key} limit {limit + 1 - count}",
+            [*params, start, start + width],
+        ).to_arrow_table()
+        got.append(t)
+        count += t.num_rows
+        start += width
+        width *= 2
+    table = pa.concat_tables(got) if got else pa.table({c: [] for c in [*select, key]})
     if table.num_rows > limit:
         table = table.slice(0, limit)
-        last = [int(table[k.strip('"')][limit - 1].as_py()) for k in keys]
-    return table, last, version
-
-
-def _derived_page(
-    settings: Settings, res: Shareable, grant: Grant, scope: Grant, cursor: str | None, limit: int
-) -> tuple[pa.Table, list[int] | None, str]:
-    """A derived table's page, keyed by DuckDB's rowid within one build (the version)."""
-    from govlake.transform.query import connect_analyst
-
-    con = connect_analyst(settings)
-    try:
-        rows = con.execute("select files from _govlake.build_state").fetchall()
-        version = hashlib.sha256((rows[0][0] if rows else "").encode()).hexdigest()[:16]
-        exprs = {
-            c["column"]: (_quote(c["column"]), res.column_map[c["column"]].kind) for c in scope.rows
-        }
-        return _page(
-            con, _relation(res.relation or ""), list(grant.columns), ["rowid"], scope, exprs,
-            cursor, version, limit,
-        )  # fmt: skip
-    finally:
-        con.close()
-
-
-def _read_batch(lake: Lake, resource: str, batch: str, columns: list[str]) -> pa.Table | None:
-    """One accepted batch minus its deletion vector, only the columns a page needs."""
-    return read_accepted(lake, resource, batch, columns=columns)
-
-
-def _department_page(
-    lake: Lake, res: Shareable, grant: Grant, scope: Grant, cursor: str | None, limit: int
-) -> tuple[pa.Table, list[int] | None, str]:
-    """A department resource's current version (its batches, minus superseded and quarantined
-    rows), keyed by (batch, source row); compared as delivered: NFKC and trimmed."""
-    import duckdb
-
-    batches = department_batches(lake, res.id)
-    version = hashlib.sha256(json.dumps([b.id for b in batches]).encode()).hexdigest()[:16]
-    needed = list(dict.fromkeys([*_source_columns(res, grant), *(c["column"] for c in scope.rows)]))
-    parts = []
-    for n, b in enumerate(batches):
-        t = _read_batch(lake, res.id, b.id, needed)
-        if t is not None:
-            parts.append(t.append_column("__batch", pa.array([n] * t.num_rows, pa.int64())))
-    if not parts:
-        return (
-            pa.table({c: pa.array([], pa.string()) for c in _source_columns(res, grant)}),
-            None,
-            version,
-        )
-    table = pa.concat_tables(parts, promote_options="default")
-    exprs: dict[str, tuple[str, str]] = {}
-    for n, cond in enumerate(scope.rows):
-        name = cond["column"]
-        if name not in exprs:
-            values = table[name].combine_chunks().cast(pa.string())
-            table = table.append_column(
-                f"__c{n}", pc.utf8_trim_whitespace(pc.utf8_normalize(values, "NFKC"))
-            )
-            exprs[name] = (f"__c{n}", res.column_map[name].kind)
-    con = duckdb.connect()
-    try:
-        con.register("current_version", table)
-        return _page(
-            con, "current_version", _source_columns(res, grant), ["__batch", "_source_row"],
-            scope, exprs, cursor, version, limit,
-        )  # fmt: skip
-    finally:
-        con.close()
+        return table, int(table[key][limit - 1].as_py())
+    return table, None
 
 
 def how_to_call(lake: Lake, port: int = 8800) -> list[str]:
@@ -472,9 +869,25 @@ def how_to_call(lake: Lake, port: int = 8800) -> list[str]:
     ]
 
 
-def serve(host: str = "127.0.0.1", port: int = 8800) -> None:
+def warm(app: FastAPI, rules: Rules | None = None) -> None:
+    """Build the department versions the active grants read, so the first caller of each
+    does not wait for it (a serving process calls this in a thread at start)."""
+    from govlake.exchange import load_rules
+
+    rules = rules or load_rules()
+    cache: DepartmentCache = app.state.departments
+    state = read_state(cache.lake)
+    for g in state.grants.values():
+        res = rules.resources.get(g.resource)
+        if res is not None and res.layer == "department" and g.status(today()) == "active":
+            cache.version(res)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8800, settings: Settings | None = None) -> None:
     """Serve the API with uvicorn (loopback by default: a department reaches it through the
     district's gateway, not directly)."""
     import uvicorn
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    app = create_app(settings=settings)
+    threading.Thread(target=warm, args=(app,), daemon=True, name="api-warm").start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -154,15 +154,15 @@ def snapshot_batch(files: dict[str, list[int]], sources: set[str]) -> Batch | No
 # --- scoping ----------------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _relation(relation: str) -> str:
-    return ".".join(_quote(p) for p in relation.split("."))
+def relation_sql(relation: str) -> str:
+    return ".".join(quote_name(p) for p in relation.split("."))
 
 
-def _where(grant: Grant, columns: dict[str, tuple[str, str]]) -> tuple[str, list[Any]]:
+def where_sql(grant: Grant, columns: dict[str, tuple[str, str]]) -> tuple[str, list[Any]]:
     """SQL condition over ``columns`` (condition column → (SQL expression, kind)), parameters.
 
     Column names were checked against the resource when the grant was made; values are bound.
@@ -213,7 +213,7 @@ def scoped_department_batch(
             exprs[name] = (f"__c{n}", res.column_map[name].kind)
     for col, values in extra.items():
         table = table.append_column(col, values)
-    where, params = _where(grant, exprs)
+    where, params = where_sql(grant, exprs)
     con = duckdb.connect()
     try:
         con.register("batch", table)
@@ -222,23 +222,23 @@ def scoped_department_batch(
         ).fetch_arrow_table()
     finally:
         con.close()
-    return _project(res, grant, picked, key, normalise_array)
+    return project(res, grant, picked, key, normalise_array)
 
 
 def scoped_derived(con: Any, res: Shareable, grant: Grant, key: bytes) -> pa.Table:
     """The grant's columns and rows of a derived table, from the warehouse."""
     exprs = {
-        c["column"]: (_quote(c["column"]), res.column_map[c["column"]].kind) for c in grant.rows
+        c["column"]: (quote_name(c["column"]), res.column_map[c["column"]].kind) for c in grant.rows
     }
-    where, params = _where(grant, exprs)
-    names = ", ".join(_quote(c) for c in grant.columns)
+    where, params = where_sql(grant, exprs)
+    names = ", ".join(quote_name(c) for c in grant.columns)
     table = con.execute(
-        f"select {names} from {_relation(res.relation or '')} where {where}", params
+        f"select {names} from {relation_sql(res.relation or '')} where {where}", params
     ).fetch_arrow_table()
-    return _project(res, grant, table, key, None)
+    return project(res, grant, table, key, None)
 
 
-def _project(res: Shareable, grant: Grant, table: pa.Table, key: bytes, normalise: Any) -> pa.Table:
+def project(res: Shareable, grant: Grant, table: pa.Table, key: bytes, normalise: Any) -> pa.Table:
     """Only the granted columns, identifiers in clear or as the grantee's pseudonym."""
     arrays, names = [], []
     for name in grant.columns:

@@ -111,23 +111,35 @@ def _tail(lake: Lake) -> tuple[int, str]:
 
 def append(lake: Lake, kind: str, actor: str, **fields: Any) -> dict[str, Any]:
     """Append one entry (call inside ``locked``); returns it with seq, prev and hash."""
+    return append_all(lake, [(kind, actor, fields)])[0]
+
+
+def append_all(lake: Lake, items: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Append entries (kind, actor, fields) in order with one ``write`` and one ``fsync``
+    (call inside ``locked``): the read API's group commit of audit entries."""
     seq, prev = _tail(lake)
-    entry: dict[str, Any] = {"seq": seq + 1, "at": now_utc(), "kind": kind, "actor": actor}
-    entry.update(fields)
-    entry["prev"] = prev
-    entry["hash"] = entry_hash(entry)
-    line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    entries, lines = [], []
+    for kind, actor, fields in items:
+        seq += 1
+        entry: dict[str, Any] = {"seq": seq, "at": now_utc(), "kind": kind, "actor": actor}
+        entry.update(fields)
+        entry["prev"] = prev
+        entry["hash"] = prev = entry_hash(entry)
+        entries.append(entry)
+        lines.append(json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n")
+    if not entries:
+        return entries
     path = log_path(lake)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
     try:
-        os.write(fd, line)
+        os.write(fd, "".join(lines).encode())
         os.fsync(fd)
     finally:
         os.close(fd)
     with atomic_path(head_path(lake)) as tmp:
-        tmp.write_text(json.dumps({"count": entry["seq"], "hash": entry["hash"]}), "utf-8")
-    return entry
+        tmp.write_text(json.dumps({"count": seq, "hash": prev}), "utf-8")
+    return entries
 
 
 @dataclass(frozen=True)
