@@ -511,8 +511,9 @@ def _records_table(
     if cut is not None:
         numbers.append(cut[0])
         findings.append(Finding(cut[0], "line_break", cut[1]))
-    table = pa.table(columns) if columns else pa.table({}).append_column(
-        "_", pa.nulls(len(numbers), pa.string())).drop(["_"])  # fmt: skip
+    table = pa.table(columns or {"_": pa.nulls(len(numbers), pa.string())})
+    if not columns:  # objects without keys: rows without columns
+        table = table.drop(["_"])
     return table, pa.array(numbers, pa.int64())
 
 
