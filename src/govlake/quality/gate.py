@@ -143,13 +143,20 @@ def _batches(path: Path, rows: int, encoded: list[str]) -> Iterator[tuple[int, p
     """(first row position, table) of ``rows`` rows at a time; ``encoded`` columns read as
     dictionaries, as Parquet stores them (``frame.encoded_columns``)."""
     pf = pq.ParquetFile(path, read_dictionary=encoded or None)
-    start = 0
-    for rb in pf.iter_batches(batch_size=rows):
-        table = pa.Table.from_batches([rb]).replace_schema_metadata(None)
-        yield start, table
-        start += table.num_rows
-    if start == 0:  # an empty part is validated once, as a whole
-        yield 0, pf.schema_arrow.empty_table().replace_schema_metadata(None)
+    start, pending, count = 0, [], 0
+    for rb in pf.iter_batches(batch_size=rows):  # a batch never spans two row groups
+        pending.append(rb)
+        count += rb.num_rows
+        if count < rows:
+            continue
+        table = pa.Table.from_batches(pending).replace_schema_metadata(None)
+        while count >= rows:
+            yield start, table.slice(0, rows)
+            start, count, table = start + rows, count - rows, table.slice(rows)
+        pending = table.to_batches() if count else []
+    if count or start == 0:  # the rest; an empty part is validated once, as a whole
+        table = pa.Table.from_batches(pending) if pending else pf.schema_arrow.empty_table()
+        yield start, table.replace_schema_metadata(None)
 
 
 def _recorded_ids(footer: Any, res: Any, as_of: dt.date, rows: int) -> dict[str, np.ndarray]:
