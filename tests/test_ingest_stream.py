@@ -98,3 +98,78 @@ def test_streaming_equals_whole_file_on_mutated_files(tmp_path, samples) -> None
             assert streamed(path, 1 << 30, 8 << 20) == expected, path.name
             outcomes[expected[0]] += 1
     assert min(outcomes.values()) >= 20, outcomes  # both outcomes are exercised
+
+
+# --- memory: bounded by the settings, not by the file ------------------------------------------
+
+MEASURE = r"""
+import datetime as dt, sys, tracemalloc
+from pathlib import Path
+import pyarrow as pa
+from govlake.register import load_register
+from govlake.ingest import raw, readers, stream
+
+mode, path, target = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+res = load_register().resource("registered_person")
+args = dict(key=b"k", batch_id="b", source_file="f", ingested_at=dt.datetime.now(dt.UTC))
+
+
+def ingest(path):
+    if mode == "stream":
+        block = 64 << 10
+        s = stream.read_stream(path, stream.scan_file(path, block=block, text=True), rows=2048,
+                               block=block)
+        return raw.write_raw_stream(s, res, target, **args)[0]
+    extract = readers.read_file(path, path.read_bytes())
+    return raw.write_raw(extract, res, target, **args)[0]
+
+
+small = path.with_name("small.csv")  # imports, caches and code paths warmed up first
+small.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:50]))
+ingest(small)
+pool = pa.default_memory_pool()
+base = pool.bytes_allocated()
+tracemalloc.start()
+rows = ingest(path)
+python_peak = tracemalloc.get_traced_memory()[1]
+print(rows, python_peak, pool.max_memory() - base)
+"""
+
+
+def _peak(mode: str, path: Path, tmp_path: Path) -> tuple[int, int, int]:
+    """Rows, peak bytes held by Python objects (tracemalloc) and by Arrow (its memory pool's
+    high-water mark) while ingesting ``path``, in a fresh process."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, mode, str(path), str(tmp_path / f"{mode}.parquet")],
+        capture_output=True, text=True, check=True,
+        env={**__import__("os").environ, "ARROW_DEFAULT_MEMORY_POOL": "system"},
+    )  # fmt: skip
+    rows, python_peak, arrow_peak = map(int, out.stdout.split()[-3:])
+    return rows, python_peak, arrow_peak
+
+
+def test_streaming_memory_is_bounded_by_the_batch_not_the_file(tmp_path, register) -> None:
+    """A 27 MB GB18030 CSV read in 64 KiB blocks and 2,048-row batches: Python and Arrow
+    together hold under a quarter of it at any time (about 30 blocks: pyarrow reads ahead,
+    each block is held as read, decoded and re-encoded), where the whole-file reader holds
+    more than the file (the bytes, their UTF-8 decode and the table)."""
+    res = register.resource("registered_person")
+    header = ",".join(f.label for f in res.fields)
+    lines = [header]
+    for i in range(320_000):
+        lines.append(f"11010719{i % 90 + 10}0101{i % 10000:04d},姓名{i},男,1980-01-01,汉族,"
+                     f"H{i:07d},110107001,户籍,2020-02-0{i % 9 + 1}")  # fmt: skip
+    path = tmp_path / "big.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
+    size = path.stat().st_size
+    assert size > 24 << 20
+    rows, py_stream, arrow_stream = _peak("stream", path, tmp_path)
+    assert rows == 320_000
+    rows_whole, py_whole, arrow_whole = _peak("whole", path, tmp_path)
+    assert rows_whole == rows
+    bound = size // 4
+    assert py_stream + arrow_stream < bound, (py_stream, arrow_stream, size)
+    assert py_whole + arrow_whole > 2 * bound, (py_whole, arrow_whole, size)
