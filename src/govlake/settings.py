@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     ingest_lock_timeout: float = Field(
         default=900, ge=0, description="seconds a run waits for another ingest of the resource"
     )
+    # streaming ingest and gate (issue #16): memory is bounded by these, not by a file's size
+    ingest_batch_rows: int = Field(
+        default=131_072, gt=0, description="rows per batch read, checked and written by ingest"
+    )
+    ingest_block_bytes: int = Field(
+        default=8 << 20,
+        ge=1024,
+        description="bytes of a delivered file decoded and parsed at a time (CSV, JSON lines)",
+    )
+    gate_batch_rows: int = Field(
+        default=524_288, gt=0, description="rows per batch the quality gate validates at a time"
+    )
+    gate_key_memory: str = Field(
+        default="512MB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
+        description="DuckDB memory limit for finding copies of a key across a part's batches",
+    )
     delivery_poke_seconds: float = Field(
         default=60, gt=0, description="how often an ingest DAG looks again at waiting files"
     )
@@ -157,6 +174,10 @@ class Settings(BaseSettings):
             "catalogue_base_uri": self.catalogue_base_uri,
             "catalogue_license": self.catalogue_license,
             "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",
+            "ingest_batch_rows": f"{self.ingest_batch_rows:,}",
+            "ingest_block_bytes": f"{self.ingest_block_bytes:,}",
+            "gate_batch_rows": f"{self.gate_batch_rows:,}",
+            "gate_key_memory": self.gate_key_memory,
             "delivery_poke_seconds": f"{self.delivery_poke_seconds:g} s",
             "delivery_wait_seconds": f"{self.delivery_wait_seconds:g} s",
             "publish_license": self.publish_license,

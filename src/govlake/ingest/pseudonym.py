@@ -90,6 +90,8 @@ def hmac_hex(normalised: pa.Array, key: bytes) -> pa.Array:
     dense = pa.Array.from_buffers(pa.string(), len(todo), [None, offsets, hexed])
     if len(todo) == len(normalised):
         return dense
+    if not len(todo):  # no value at all (a blank column, or a batch of blank cells)
+        return pa.nulls(len(normalised), pa.string())
     # scatter back: positions of present values get their digest, the rest null
     idx = np.cumsum(np.asarray(present, dtype=np.int64)) - 1
     taken = dense.take(pa.array(np.where(np.asarray(present), idx, 0)))

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from govlake.ingest.idcheck import invalid_mask, invalid_rows_record
 from govlake.ingest.pseudonym import hmac_hex, normalise_array
 from govlake.ingest.readers import Extract, Finding, Rejected
+from govlake.ingest.stream import Stream
 from govlake.lake import atomic_path
 from govlake.register import FieldFormat, Resource
 
@@ -194,6 +195,86 @@ def write_raw(
         finally:
             writer.close()
     return n, invalid
+
+
+def _fields_of(headers: list[str], resource: Resource) -> dict[str, int]:
+    """Register field → column index in one batch, leniently (the file's verdict on its
+    headers is ``map_columns`` on all of them, once the batches are read)."""
+    by_header = {h: f.name for f in resource.fields for h in (f.label, f.name)}
+    found: dict[str, int] = {}
+    for i, raw in enumerate(headers):
+        name = by_header.get(clean_header(raw))
+        if name is not None:
+            found.setdefault(name, i)
+    return found
+
+
+def write_raw_stream(
+    stream: Stream,
+    resource: Resource,
+    target: Path,
+    *,
+    key: bytes,
+    batch_id: str,
+    source_file: str,
+    ingested_at: dt.datetime,
+    as_of: dt.date | None = None,
+) -> tuple[int, dict[str, int]]:
+    """:func:`write_raw` for a delivery read in batches (``ingest.stream``): each batch is
+    written as it comes into a hidden file, renamed into place only once the whole file was
+    read and its headers judged; any rejection on the way leaves nothing visible. Memory
+    holds a batch or two, plus one bit-per-row mask of invalid identifiers per checked field
+    (for the footer record)."""
+    as_of = as_of or dt.date.today()
+    audit = (batch_id, source_file, ingested_at)
+    checked = [f.name for f in resource.fields if f.format in CHECKED_FORMATS]
+    invalid = dict.fromkeys(checked, 0)
+    masks: dict[str, list[np.ndarray]] = {}
+    header_problem: Rejected | None = None
+    if stream.headers:  # known before the rows (CSV, workbooks): judge them first
+        try:
+            map_columns(stream.headers, resource)
+        except Rejected as exc:
+            header_problem = exc  # the verdict, unless a parse error later in the file comes first
+    n = 0
+    with atomic_path(target) as tmp:
+        writer = pq.ParquetWriter(tmp, raw_schema(resource), compression="snappy")
+        try:
+            with ThreadPoolExecutor(1) as pool:
+                pending = None
+                for batch in stream.batches:
+                    if header_problem is not None:
+                        continue
+                    found = _fields_of(batch.headers, resource)
+                    length = batch.table.num_rows
+                    cols = {
+                        f.name: batch.table.column(found[f.name]) if f.name in found else None
+                        for f in resource.fields
+                    }  # fmt: skip
+                    table = raw_chunk(cols, resource, batch.rows, key=key, audit=audit,
+                                      invalid=invalid, as_of=as_of, masks=masks,
+                                      sheets=batch.sheets)  # fmt: skip
+                    for name in checked:  # a JSON key absent from this batch only: all valid
+                        if name not in found:
+                            masks.setdefault(name, []).append(np.zeros(length, dtype=bool))
+                    n += length
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(writer.write_table, table, row_group_size=ROW_GROUP)
+                if pending is not None:
+                    pending.result()
+            if header_problem is not None:
+                raise header_problem
+            found = map_columns(stream.headers, resource)
+            whole = {name: np.concatenate(parts) for name, parts in masks.items()
+                     if name in found}  # fmt: skip
+            writer.add_key_value_metadata(invalid_rows_record(whole, as_of=as_of))
+            if stream.findings:
+                record = findings_record(tuple(stream.findings))
+                writer.add_key_value_metadata({FINDINGS_KEY: record})
+        finally:
+            writer.close()
+    return n, {name: count for name, count in invalid.items() if name in found}
 
 
 def findings_record(findings: tuple[Finding, ...]) -> bytes:

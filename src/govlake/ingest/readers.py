@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from json.decoder import scanstring
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -220,12 +221,13 @@ def _duck() -> duckdb.DuckDBPyConnection:
     return connect()
 
 
-def sheet_names(data: bytes) -> list[str]:
-    """The workbook's sheets in their order (``xl/workbook.xml``); Rejected if not a workbook."""
+def sheet_names(data: bytes | BinaryIO) -> list[str]:
+    """The workbook's sheets in their order (``xl/workbook.xml``); Rejected if not a workbook.
+    ``data``: the file's bytes, or the file open for reading."""
     import xml.etree.ElementTree as ET
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zf:
             if "xl/workbook.xml" not in zf.namelist():
                 raise Rejected("not a workbook: a zip file without xl/workbook.xml")
             book = zf.read("xl/workbook.xml")

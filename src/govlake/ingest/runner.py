@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -30,10 +31,11 @@ from pathlib import Path
 from typing import Literal
 
 from govlake.ingest import manifest
-from govlake.ingest.landing import LandingFile, inspect, read_bytes, scan
+from govlake.ingest.landing import LandingFile, inspect, scan
 from govlake.ingest.lock import resource_lock
-from govlake.ingest.raw import sweep_leftovers, write_raw
-from govlake.ingest.readers import Rejected, read_file
+from govlake.ingest.raw import sweep_leftovers, write_raw_stream
+from govlake.ingest.readers import Rejected, file_format
+from govlake.ingest.stream import read_stream, scan_file
 from govlake.lake import Lake
 from govlake.register import Register, Resource
 from govlake.settings import Settings
@@ -314,10 +316,16 @@ def _ingest(
     if found.problem is not None:
         return finish("rejected", found.problem, problem=found.problem)
     try:
-        data = read_bytes(found)
+        fmt = file_format(path)
+    except Rejected as exc:
+        fmt = None
+        unsupported = str(exc)
+    try:  # the first pass over the file: its hash (and what the readers need to know)
+        scanned = scan_file(found.source, block=settings.ingest_block_bytes,
+                            text=fmt in ("csv", "jsonl"))  # fmt: skip
     except OSError as exc:
         return finish("rejected", f"could not be read: {exc.strerror or exc}")
-    sha = hashlib.sha256(data).hexdigest()
+    sha = scanned.sha256
     if previous is not None and previous.get("sha256") == sha:
         if not (retry and previous["status"] == "rejected"):
             # touched, copied over with the same bytes, …: nothing new to ingest
@@ -337,34 +345,42 @@ def _ingest(
         parts = rel.split("/")
         folder = parts[2] if len(parts) > 3 else path.parent.name
         return finish("rejected", f"not inside a YYYY-MM-DD date folder ({folder!r})")
+    if fmt is None:
+        return finish("rejected", unsupported)
     delivery = register.departments[res.department].delivery
-    try:
+    target = lake.raw_partition(res.id, batch_date) / f"part-{batch_id}.parquet"
+    sweep_leftovers(target.parent)
+    try:  # the second pass: decoded, parsed and written batch by batch (ingest.stream)
         try:
-            extract = read_file(path, data, sheet=res.delivery.sheet,
-                                line_break_expected=delivery.ends_with_line_break)  # fmt: skip
-        except Rejected:
+            stream = read_stream(
+                found.source, scanned, rows=settings.ingest_batch_rows,
+                block=settings.ingest_block_bytes, sheet=res.delivery.sheet,
+                line_break_expected=delivery.ends_with_line_break,
+            )  # fmt: skip
+            rows, invalid = write_raw_stream(
+                stream, res, target, key=settings.pseudonym_key(), batch_id=batch_id,
+                source_file=rel, ingested_at=dt.datetime.fromisoformat(entry["ingested_at"]),
+                as_of=dt.date.fromisoformat(batch_date),
+            )  # fmt: skip
+        except (Rejected, OSError):
             raise
         except Exception as exc:  # the file's own fault, whatever the parser raised
             raise Rejected(f"could not be read: {type(exc).__name__}: {exc}") from None
-        del data
-        target = lake.raw_partition(res.id, batch_date) / f"part-{batch_id}.parquet"
-        sweep_leftovers(target.parent)
-        rows, invalid = write_raw(
-            extract, res, target, key=settings.pseudonym_key(), batch_id=batch_id,
-            source_file=rel, ingested_at=dt.datetime.fromisoformat(entry["ingested_at"]),
-            as_of=dt.date.fromisoformat(batch_date),
-        )  # fmt: skip
     except Rejected as exc:
         return finish("rejected", str(exc))
+    now = os.stat(found.source)
+    if (now.st_size, now.st_mtime_ns) != (scanned.size, found.stat.mtime_ns):
+        target.unlink(missing_ok=True)  # not what was hashed: the next run takes it again
+        raise OSError(f"{rel} changed while it was being ingested")
     return finish(
         "ingested",
         rows=rows,
         raw_path=target.relative_to(lake.root).as_posix(),
-        encoding=extract.encoding,
+        encoding=stream.encoding,
         invalid_identifiers=sum(invalid.values()),
         invalid_identifiers_by_field=invalid,
-        row_findings=len(extract.findings),
-        **({"sheets": sorted(set(extract.sheets.to_pylist()))} if extract.sheets else {}),
+        row_findings=len(stream.findings),
+        **({"sheets": sorted(set(stream.sheets))} if stream.sheets else {}),
     )
 
 

@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -509,9 +510,52 @@ def row_keys(frame: Any, columns: Sequence[str]) -> np.ndarray:
     return codes.groupby(list(columns), sort=False).ngroup().to_numpy()
 
 
+@dataclass(frozen=True)
+class KnownDuplicates:
+    """The gate's verdict on a key across a whole file read in batches (``quality.gate``),
+    for the rows of the batch being validated: which are later copies of a key, and the
+    ``_source_row`` of each one's first copy (-1 elsewhere)."""
+
+    columns: frozenset[str]
+    later: np.ndarray  # bool per row of the batch
+    first_rows: np.ndarray  # int64 per row of the batch
+
+
+_KNOWN_DUPLICATES: ContextVar[KnownDuplicates | None] = ContextVar(
+    "govlake_known_duplicates", default=None
+)
+
+
+@contextmanager
+def known_duplicates(known: KnownDuplicates | None) -> Iterator[None]:
+    """Inside, the key rules on ``known.columns`` use ``known`` (copies in earlier batches
+    count) instead of looking for copies in the batch alone."""
+    token = _KNOWN_DUPLICATES.set(known)
+    try:
+        yield
+    finally:
+        _KNOWN_DUPLICATES.reset(token)
+
+
+def _known(columns: frozenset[str]) -> KnownDuplicates | None:
+    known = _KNOWN_DUPLICATES.get()
+    return known if known is not None and known.columns == columns else None
+
+
 def first_occurrence_ok(frame: Any, columns: Sequence[str]) -> np.ndarray:
     """True for the first row of each key; later copies fail (the first copy is kept)."""
+    first = frame[columns[0]]
+    known = _known(frozenset(getattr(frame[c], "name", c) for c in columns))
+    if known is not None and hasattr(first, "index"):  # rows are labelled by batch position
+        return ~known.later[first.index.to_numpy()]
     return ~pd.Series(row_keys(frame, columns)).duplicated(keep="first").to_numpy()
+
+
+def first_copy_rows(frame: Any, columns: Sequence[str], positions: np.ndarray) -> np.ndarray | None:
+    """The ``_source_row`` of the first copy of each row at ``positions``, when the gate knows
+    it from the whole file (None: look in ``frame``, :func:`first_copies`)."""
+    known = _known(frozenset(columns))
+    return None if known is None else known.first_rows[positions]
 
 
 def first_copies(frame: Any, columns: Sequence[str], positions: np.ndarray) -> np.ndarray:

@@ -385,9 +385,13 @@ def _explain_duplicates(
     cols: list[str], frame: pd.DataFrame, index: list, labels: Labels
 ) -> list[str]:
     """'same key as row N': N is the ``_source_row`` of the kept (first) copy."""
-    rows = frame["_source_row"].to_numpy() if "_source_row" in frame else np.arange(len(frame)) + 1
-    first = checks.first_copies(frame, cols, frame.index.get_indexer(index))
+    positions = frame.index.get_indexer(index)
     names = "+".join(labels.get(c, c) for c in cols)
+    known = checks.first_copy_rows(frame, cols, positions)  # a file gated in batches
+    if known is not None:
+        return [f"duplicate {names}: same key as row {int(n)}" for n in known]
+    rows = frame["_source_row"].to_numpy() if "_source_row" in frame else np.arange(len(frame)) + 1
+    first = checks.first_copies(frame, cols, positions)
     return [f"duplicate {names}: same key as row {int(n)}" for n in rows[first]]
 
 

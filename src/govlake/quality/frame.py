@@ -58,7 +58,7 @@ def checked_frame(raw: pa.Table, resource: Resource, *, read: set[str] | None = 
     neither normalised (for addresses that cost more than every rule on them; see
     quality/README.md) nor copied as text each time GX copies the frame.
     """
-    from govlake.quality.checks import arrow, normalise_code, normalise_text, present_marker
+    from govlake.quality.checks import arrow, present_marker
 
     def one(f: Any) -> pa.Array:
         column = raw.column(f.name) if f.name in raw.column_names else None
@@ -66,8 +66,7 @@ def checked_frame(raw: pa.Table, resource: Resource, *, read: set[str] | None = 
             column = pa.nulls(raw.num_rows, pa.string())
         if read is not None and f.name not in read:
             return present_marker(arrow(column))
-        code = f.format in CODE_FORMATS or f.type in CODE_TYPES
-        normalise = normalise_code if code else normalise_text
+        normalise = normaliser(f)
         if _unique(f):
             return normalise(arrow(column))
         if isinstance(column.type, pa.DictionaryType):  # read as Parquet stored it: no hashing
@@ -83,6 +82,14 @@ def checked_frame(raw: pa.Table, resource: Resource, *, read: set[str] | None = 
     else:
         columns["_source_row"] = pa.array(np.arange(1, raw.num_rows + 1, dtype=np.int64))
     return pa.table(columns).to_pandas()
+
+
+def normaliser(f: Any) -> Any:
+    """How a field's values are compared: as codes (no whitespace, upper case) or as text."""
+    from govlake.quality.checks import normalise_code, normalise_text
+
+    code = f.format in CODE_FORMATS or f.type in CODE_TYPES
+    return normalise_code if code else normalise_text
 
 
 def content_columns(expectations: list[Any]) -> set[str]:

@@ -20,10 +20,13 @@ atomic and a rerun rewrites the same files, so the gate is idempotent.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 import time
 import uuid
-from concurrent.futures import Future
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +34,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from govlake.lake import Lake, atomic_path, link_or_copy
+from govlake.lake import Lake, link_or_copy
 from govlake.quality.frame import (
     checked_frame,
     content_columns,
     encoded_columns,
-    reuse_ingest_id_checks,
-    thread_pool,
-    threaded,
 )
 from govlake.quality.gx_runner import run_suite
 from govlake.quality.results import write_results
 from govlake.quality.suites import NOT_NULL, suite_expectations
-from govlake.quality.verdict import GateError, GateResult
+from govlake.quality.verdict import GateError, GateResult, Validation
 from govlake.register import Register, load_register
 
 log = logging.getLogger(__name__)
@@ -109,21 +109,193 @@ def _explain(expectation: Any, frame: Any, index: list, labels: dict[str, str]) 
 # --- reading and writing parts ----------------------------------------------------------------
 
 
-def _done(value: Any) -> Future:
-    done: Future = Future()
-    done.set_result(value)
-    return done
+class _PartWriter:
+    """A Parquet file written batch by batch into a hidden name (``lake.atomic_path``'s),
+    renamed into place by :meth:`commit`; nothing is visible before, or after :meth:`discard`."""
+
+    def __init__(self, target: Path, schema: pa.Schema):
+        self.target, self.schema = target, schema
+        self.tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}.partial")
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="snappy")
+        self.writer.write_table(table)
+
+    def commit(self) -> None:
+        if self.writer is None:  # no rows: an empty file all the same
+            self.write(self.schema.empty_table())
+        assert self.writer is not None
+        self.writer.close()
+        os.replace(self.tmp, self.target)
+        self.writer = None
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        self.tmp.unlink(missing_ok=True)
 
 
-def _read(path: Path, columns: list[str] | None = None, dictionary: list[str] | None = None
-          ) -> pa.Table:  # fmt: skip
-    table = pq.read_table(path, columns=columns, read_dictionary=dictionary or None)
-    return table.replace_schema_metadata(None)
+def _batches(path: Path, rows: int, encoded: list[str]) -> Iterator[tuple[int, pa.Table]]:
+    """(first row position, table) of ``rows`` rows at a time; ``encoded`` columns read as
+    dictionaries, as Parquet stores them (``frame.encoded_columns``)."""
+    pf = pq.ParquetFile(path, read_dictionary=encoded or None)
+    start, pending, count = 0, [], 0
+    for rb in pf.iter_batches(batch_size=rows):  # a batch never spans two row groups
+        pending.append(rb)
+        count += rb.num_rows
+        if count < rows:
+            continue
+        table = pa.Table.from_batches(pending).replace_schema_metadata(None)
+        while count >= rows:
+            yield start, table.slice(0, rows)
+            start, count, table = start + rows, count - rows, table.slice(rows)
+        pending = table.to_batches() if count else []
+    if count or start == 0:  # the rest; an empty part is validated once, as a whole
+        table = pa.Table.from_batches(pending) if pending else pf.schema_arrow.empty_table()
+        yield start, table.replace_schema_metadata(None)
 
 
-def _write(table: pa.Table, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, compression="snappy")
+def _recorded_ids(footer: Any, res: Any, as_of: dt.date, rows: int) -> dict[str, np.ndarray]:
+    """Ingest's record of the invalid citizen IDs of the whole part (one bit a row), when made
+    by these rules for this day (as ``frame.reuse_ingest_id_checks`` does for one frame)."""
+    from govlake.ingest import recorded_invalid_rows
+    from govlake.register import FieldFormat
+
+    recorded = recorded_invalid_rows(footer, as_of=as_of, rows=rows)
+    ids = {f.name for f in res.fields if f.format == FieldFormat.citizen_id}
+    return {name: mask for name, mask in recorded.items() if name in ids}
+
+
+@dataclass
+class _Duplicates:
+    """Every later copy of a key in a part (row position, ``_source_row`` of its first copy)."""
+
+    columns: frozenset[str]
+    positions: np.ndarray  # sorted
+    first_rows: np.ndarray
+
+    def slice(self, start: int, length: int) -> Any:
+        from govlake.quality.checks import KnownDuplicates
+
+        lo, hi = np.searchsorted(self.positions, [start, start + length])
+        later = np.zeros(length, dtype=bool)
+        first = np.full(length, -1, dtype=np.int64)
+        later[self.positions[lo:hi] - start] = True
+        first[self.positions[lo:hi] - start] = self.first_rows[lo:hi]
+        return KnownDuplicates(self.columns, later, first)
+
+
+def _duplicates(lake: Lake, path: Path, res: Any, rows: int) -> _Duplicates:
+    """Copies of the resource key across the whole part, found by DuckDB in a spill-to-disk
+    database under a memory limit (``GOVLAKE_GATE_KEY_MEMORY``): the key columns, normalised
+    as the checked frame compares them (``frame.normaliser``), read ``rows`` at a time. Rows
+    with a blank key part are not copies (the not-null rule judges them)."""
+    import tempfile
+
+    from govlake.duck import connect
+    from govlake.quality.checks import arrow
+    from govlake.quality.frame import normaliser
+    from govlake.settings import get_settings
+
+    settings = get_settings()
+    keys = res.key_fields
+    names = [f"k{i}" for i in range(len(keys))]
+    folder = lake.root / "_tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder, prefix="gate-keys-") as tmp:
+        con = connect(Path(tmp) / "keys.duckdb", threads=settings.duckdb_threads)
+        try:
+            con.execute(f"set memory_limit = '{settings.gate_key_memory}'")
+            con.execute(f"set temp_directory = '{Path(tmp) / 'spill'}'")
+            con.execute("set preserve_insertion_order = false")
+            columns = ", ".join(f"{k} varchar" for k in names)
+            con.execute(f"create table keys (pos bigint, src bigint, {columns})")
+            pf = pq.ParquetFile(path)
+            start = 0
+            for rb in pf.iter_batches(batch_size=rows, columns=[f.name for f in keys]
+                                      + ["_source_row"]):  # fmt: skip
+                n = rb.num_rows
+                batch = {"pos": pa.array(np.arange(start, start + n, dtype=np.int64)),
+                         "src": rb.column("_source_row")}  # fmt: skip
+                for k, f in zip(names, keys, strict=True):
+                    batch[k] = normaliser(f)(arrow(rb.column(f.name)))
+                con.register("_batch", pa.table(batch))
+                con.execute("insert into keys select * from _batch")
+                con.unregister("_batch")
+                start += n
+            present = " and ".join(f"{k} is not null" for k in names)
+            on = ", ".join(names)
+            found = con.execute(f"""
+                with firsts as (
+                    select {on}, min(pos) as first, arg_min(src, pos) as first_src
+                    from keys where {present} group by {on} having count(*) > 1
+                )
+                select k.pos, f.first_src from keys k join firsts f using ({on})
+                where k.pos > f.first order by k.pos
+            """).fetchnumpy()  # fmt: skip
+        finally:
+            con.close()
+    return _Duplicates(frozenset(f.name for f in keys),
+                       np.asarray(found["pos"], dtype=np.int64),
+                       np.asarray(found["first_src"], dtype=np.int64))  # fmt: skip
+
+
+def _merged(validations: list[Validation], rows: int) -> Validation:
+    """One :class:`Validation` of the whole part from those of its batches: failures and
+    rows evaluated summed per expectation, in the order of the first batch (ingest's
+    findings, named in some batches only, after the suite's expectations)."""
+    from govlake.quality.findings import CHECKS
+
+    if len(validations) == 1:
+        return validations[0]
+    merged: dict[str, dict] = {}
+    for v in validations:
+        for r in v.rows:
+            m = merged.setdefault(r["expectation"], {**r, "evaluated": 0, "failed": 0,
+                                                     "success": True})  # fmt: skip
+            m["evaluated"] += r["evaluated"]
+            m["failed"] += r["failed"]
+            m["success"] = m["success"] and r["success"]
+    for m in merged.values():
+        if m["expectation"] in CHECKS.values() or m["expectation"].startswith("expect_ingest_"):
+            m["evaluated"] = rows  # a finding's check looks at every row of the part
+    expectations = {k: e for v in validations for k, e in v.expectations.items()}
+    return Validation(list(merged.values()), {}, expectations,
+                      _merged_gx(validations), sum(v.duration_s for v in validations))  # fmt: skip
+
+
+def _merged_gx(validations: list[Validation]) -> dict:
+    """The stored GX result (Data Docs) of a part gated in batches: the first batch's, with
+    each expectation's counts summed over the batches and its first failing values kept."""
+    from govlake.quality.gx_runner import PARTIAL
+
+    first = json.loads(json.dumps(validations[0].gx_result, default=str))
+    for other in validations[1:]:
+        for mine, theirs in zip(first["results"], other.gx_result["results"], strict=True):
+            a, b = mine.get("result") or {}, theirs.get("result") or {}
+            for key in ("element_count", "unexpected_count", "missing_count"):
+                if isinstance(a.get(key), int) and isinstance(b.get(key), int):
+                    a[key] += b[key]
+            for key in ("partial_unexpected_list", "unexpected_list"):
+                if isinstance(a.get(key), list) and isinstance(b.get(key), list):
+                    a[key] = (a[key] + b[key])[:PARTIAL]
+            mine["success"] = bool(mine["success"] and theirs["success"])
+    for r in first["results"]:
+        res = r.get("result") or {}
+        total, bad = res.get("element_count"), res.get("unexpected_count")
+        if isinstance(total, int) and isinstance(bad, int) and total:
+            res["unexpected_percent"] = 100 * bad / total
+    first["success"] = all(r["success"] for r in first["results"])
+    stats = first.get("statistics") or {}
+    if "successful_expectations" in stats:
+        ok = sum(bool(r["success"]) for r in first["results"])
+        stats.update(successful_expectations=ok,
+                     unsuccessful_expectations=len(first["results"]) - ok)  # fmt: skip
+    return first
 
 
 # --- the gate ---------------------------------------------------------------------------------
@@ -136,6 +308,7 @@ def validate_batch(
     lake: Lake | None = None,
     register: Register | None = None,
     quality_dir: Path | None = None,
+    batch_rows: int | None = None,
 ) -> GateResult:
     """Gate one raw batch: accepted + quarantine (+ reasons), results, manifest status.
 
@@ -143,85 +316,109 @@ def validate_batch(
     hard link) plus a deletion vector naming the quarantined rows (``lake.py``), which dbt
     staging anti-joins (rewriting the accepted rows cost about as much as validating them).
     The manifest says ``accepted`` only once both files are in place.
+
+    The part is validated ``batch_rows`` rows at a time (``GOVLAKE_GATE_BATCH_ROWS``), so
+    memory is bounded by that, not by the part. What needs the whole part is kept across
+    batches: copies of a key (:func:`_duplicates`, found before the first batch), row
+    counts and the failure rate (summed), ingest's record of invalid IDs (sliced). The
+    quarantine and the deletion vector are written as the batches go, into hidden files
+    renamed into place at the end.
     """
-    from govlake.quality.checks import already_normalised
+    from govlake.quality.checks import already_normalised, known_duplicates, remember_invalid_ids
     from govlake.quality.findings import add_ingest_findings  # issue #10
     from govlake.quality.retraction import refuse_superseded, supersede_older  # issue #10
 
     started = time.perf_counter()
     lake, register = lake or Lake.default(), register or load_register()
+    if batch_rows is None:
+        from govlake.settings import get_settings
+
+        batch_rows = get_settings().gate_batch_rows
     res = register.resource(resource_id)
     entry = _manifest_entry(lake, res.id, batch_id)
     # re-delivery (issue #10, govlake.quality.retraction): a superseded batch stays retracted
     refuse_superseded(res.id, batch_id, entry)
     path = _raw_path(lake, res.id, batch_id, entry)
     batch_date = (entry or {}).get("batch_date") or path.parent.name.removeprefix("batch_date=")
-    # the columns the rules read first; the rest (pseudonyms, audit columns: only the
-    # quarantined rows need them) is read meanwhile, unless the batch is small
+    as_of = dt.date.fromisoformat(batch_date)
     meta = pq.read_metadata(path)
     schema = meta.schema.to_arrow_schema().remove_metadata()
     stored = schema.names
     wanted = [f.name for f in res.fields if f.name in stored] + ["_source_row"] * (
         "_source_row" in stored)  # fmt: skip
-    rest = [c for c in stored if c not in wanted]
-    expectations = suite_expectations(
-        res.id, register, dt.date.fromisoformat(batch_date), directory=quality_dir
-    )
+    expectations = suite_expectations(res.id, register, as_of, directory=quality_dir)
     read = content_columns(expectations)
     encoded = [c for c in encoded_columns(res, read) if c in stored]
-    if not threaded(meta.num_rows) or not rest:
-        whole = _read(path, dictionary=encoded)
-        checked, reading = whole.select(wanted), _done(whole.select(rest))
-    else:
-        reading = thread_pool().submit(_read, path, rest)
-        checked = _read(path, wanted, dictionary=encoded)
-    n = checked.num_rows
-    frame = checked_frame(checked, res, read=read)
-    reuse_ingest_id_checks(meta.metadata, frame, res, dt.date.fromisoformat(batch_date))
-    validation = run_suite(frame, expectations, res.id, normalised=True)
-    # ingest's row findings (issue #10, govlake.quality.findings): cut last row, JSON key twice
-    add_ingest_findings(validation, meta.metadata, frame)
-
-    positions = np.array(sorted({i for index in validation.failing.values() for i in index}),
-                         dtype=np.int64)  # fmt: skip
-    quarantined = len(positions)
-    rate = quarantined / n if n else 0.0
-    held = rate > res.max_failure_rate
-    failures = {r["expectation"]: r["failed"] for r in validation.rows if r["failed"]}
+    n = meta.num_rows
+    recorded = _recorded_ids(meta.metadata, res, as_of, n)
+    duplicates = _duplicates(lake, path, res, batch_rows) if n > batch_rows else None
 
     partition = f"batch_date={batch_date}"
     accepted_path = lake.accepted(res.id) / partition / f"part-{batch_id}.parquet"
     deletes_path = lake.accepted_deletes(res.id) / partition / f"part-{batch_id}.parquet"
     quarantine_path = lake.quarantine(res.id) / partition / f"part-{batch_id}.parquet"
     labels = {f.name: f.label for f in res.fields}
-    per_row: dict[int, tuple[list[str], list[str]]] = {}
-    with already_normalised():  # the reasons quote the checked frame's values
-        for name, index in validation.failing.items():
-            if not index:
+    q_schema = schema.append(pa.field("_expectation", pa.string())).append(
+        pa.field("_reason", pa.string()))  # fmt: skip
+    d_schema = pa.schema([schema.field("_batch_id"), schema.field("_source_row")])
+    validations: list[Validation] = []
+    quarantined = 0
+    q_writer, d_writer = _PartWriter(quarantine_path, q_schema), _PartWriter(deletes_path, d_schema)
+    try:
+        for start, whole in _batches(path, batch_rows, encoded):
+            checked = whole.select(wanted)
+            frame = checked_frame(checked, res, read=read)
+            for name, mask in recorded.items():
+                remember_invalid_ids(frame[name], as_of, mask[start : start + len(frame)])
+            known = None if duplicates is None else duplicates.slice(start, len(frame))
+            with known_duplicates(known):
+                validation = run_suite(frame, expectations, res.id, normalised=True)
+                # ingest's row findings (issue #10, govlake.quality.findings)
+                add_ingest_findings(validation, meta.metadata, frame)
+                positions = np.array(
+                    sorted({i for index in validation.failing.values() for i in index}),
+                    dtype=np.int64)  # fmt: skip
+                per_row: dict[int, tuple[list[str], list[str]]] = {}
+                with already_normalised():  # the reasons quote the checked frame's values
+                    for name, index in validation.failing.items():
+                        if not index:
+                            continue
+                        texts = _explain(validation.expectations[name], frame, index, labels)
+                        for i, text in zip(index, texts, strict=True):
+                            names, reasons = per_row.setdefault(i, ([], []))
+                            names.append(name)
+                            reasons.append(text)
+            validations.append(validation)
+            if not len(positions):
                 continue
-            texts = _explain(validation.expectations[name], frame, index, labels)
-            for i, text in zip(index, texts, strict=True):
-                names, reasons = per_row.setdefault(i, ([], []))
-                names.append(name)
-                reasons.append(text)
-    others = reading.result()
-    q = pa.table({c: (checked if c in wanted else others).column(c) for c in stored})
-    q = q.take(pa.array(positions))
-    q = q.cast(schema)  # columns read as dictionaries are strings again
+            quarantined += len(positions)
+            q = whole.select(stored).take(pa.array(positions)).cast(schema)
+            q = q.append_column("_expectation", pa.array(
+                [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
+            q = q.append_column("_reason", pa.array(
+                [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
+            q_writer.write(q)
+            d_writer.write(q.select(["_batch_id", "_source_row"]))
+    except BaseException:
+        q_writer.discard()
+        d_writer.discard()
+        raise
+    rate = quarantined / n if n else 0.0
+    held = rate > res.max_failure_rate
+    validation = _merged(validations, n)
     if quarantined:
-        q = q.append_column("_expectation", pa.array(
-            [SEPARATOR.join(per_row[i][0]) for i in positions], pa.string()))  # fmt: skip
-        q = q.append_column("_reason", pa.array(
-            [SEPARATOR.join(per_row[i][1]) for i in positions], pa.string()))  # fmt: skip
-        _write(q, quarantine_path)
+        q_writer.commit()
     else:
+        q_writer.discard()
         quarantine_path.unlink(missing_ok=True)
     if held:  # the part first: a deletion vector without its part deletes nothing
+        d_writer.discard()
         accepted_path.unlink(missing_ok=True)
         deletes_path.unlink(missing_ok=True)
     else:  # the vector first: a part visible without it would show the quarantined rows
-        _write(q.select(["_batch_id", "_source_row"]), deletes_path)
+        d_writer.commit()
         link_or_copy(path, accepted_path)
+    failures = {r["expectation"]: r["failed"] for r in validation.rows if r["failed"]}
 
     worst = ", ".join(f"{k}: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1]))
     summary = (
