@@ -213,9 +213,10 @@ def main() -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     govlake = Path(sys.executable).with_name("govlake")
+    errlog = (HERE / "_data" / "api-server.log").open("wb")
     server = subprocess.Popen(
         [str(govlake), "api", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=errlog,
     )  # fmt: skip
     try:
         import httpx
@@ -226,7 +227,7 @@ def main() -> None:
                 httpx.get(f"{base}/docs", timeout=1)
                 break
             except httpx.HTTPError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                assert server.poll() is None, (HERE / "_data" / "api-server.log").read_text()[-2000:]
                 assert time.perf_counter() - t0 < 60, "server did not start"
                 time.sleep(0.2)
         started = time.perf_counter() - t0
