@@ -133,6 +133,7 @@ def create_app(
     writer = AuditWriter(lake, settings.ingest_lock_timeout)
     departments = DepartmentCache(lake)
     warehouse = Warehouse(settings)
+    answers = AnswerCache(settings.api_cache_bytes)
     tops: dict[tuple[str, str], int] = {}  # (build version, relation) → max rowid
     app = FastAPI(
         title="govlake exchange API (共享交换接口)",
@@ -141,6 +142,7 @@ def create_app(
         version="1",
     )
     app.state.departments = departments
+    app.state.answers = answers
 
     def audit(call: Call, status: int, started: float, reason: str | None = None) -> None:
         g = call.grant
@@ -368,18 +370,30 @@ def create_app(
             key = grantee_key(settings.pseudonym_key(), grant.grantee)
             cur, relation, keycol, version, top, exprs = source(res, scope)
             after = _decode_cursor(cursor, version)
-            where_text, params = where_sql(scope, exprs)
             select = _source_columns(res, grant)
-            if format == "arrow" and limit > settings.api_page_limit:
-                return stream(call, started, cur, res, grant, key, relation, select, keycol,
-                              where_text, params, after, limit, version)  # fmt: skip
-            if top:
-                table, last = _windows(
-                    cur, relation, select, keycol, where_text, params, after, limit, top
-                )
+            cached = None
+            if not extra and top:  # the grant's own scope: its answer, projected once per version
+                cached = answers.get(
+                    (grant.id, _scope_stamp(grant), res.id, version),
+                    lambda: _answer(cur, res, grant, key, relation, select, keycol,
+                                    *where_sql(grant, exprs)),
+                )  # fmt: skip
+            if cached is not None:
+                if format == "arrow" and limit > settings.api_page_limit:
+                    return stream_cached(call, started, cached, after, limit, version)
+                out, last = cached.page(after, limit)
             else:
-                table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
-            out = project(res, grant, table, key, _normalise)
+                where_text, params = where_sql(scope, exprs)
+                if format == "arrow" and limit > settings.api_page_limit:
+                    return stream(call, started, cur, res, grant, key, relation, select, keycol,
+                                  where_text, params, after, limit, version)  # fmt: skip
+                if top:
+                    table, last = _windows(
+                        cur, relation, select, keycol, where_text, params, after, limit, top
+                    )
+                else:
+                    table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
+                out = project(res, grant, table, key, _normalise)
             call.rows, call.columns = out.num_rows, out.column_names
             next_cursor = _encode_cursor(version, last) if last is not None else None
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
@@ -452,6 +466,43 @@ def create_app(
                         out = project(res, grant, pa.Table.from_batches([batch]), key, _normalise)
                         writer.write_table(out)
                         sent += out.num_rows
+                        yield sink.getvalue()
+                        sink.seek(0)
+                        sink.truncate()
+                yield sink.getvalue()  # the end-of-stream marker
+            except GeneratorExit:
+                reason = f"the client stopped reading after {sent} rows"
+                raise
+            except Exception as exc:
+                status, reason = 500, f"{type(exc).__name__}: {exc} (after {sent} rows)"
+                raise
+            finally:
+                call.rows = sent
+                audit(call, status, started, reason)
+
+        return StreamingResponse(
+            body(), media_type="application/vnd.apache.arrow.stream", headers=headers
+        )
+
+    def stream_cached(
+        call: Call, started: float, cached: Answer, after: int, limit: int, version: str
+    ) -> Response:
+        """Up to ``limit`` rows of a cached answer as Arrow record batches (slices of the
+        projected table: no query, no re-keying)."""
+        import pyarrow.ipc as ipc
+
+        table, last = cached.page(after, limit)
+        headers = {"X-Next-Cursor": _encode_cursor(version, last)} if last is not None else {}
+        call.streamed, call.columns = True, table.column_names
+
+        def body() -> Iterator[bytes]:
+            sink = io.BytesIO()
+            sent, status, reason = 0, 200, None
+            try:
+                with ipc.new_stream(sink, table.schema) as writer:
+                    for batch in table.to_batches(max_chunksize=STREAM_BATCH):
+                        writer.write_batch(batch)
+                        sent += batch.num_rows
                         yield sink.getvalue()
                         sink.seek(0)
                         sink.truncate()
@@ -687,6 +738,105 @@ class Limiter:
             if first:
                 self.told[key] = now
             return wait, first
+
+
+@dataclasses.dataclass
+class Answer:
+    """A grant's whole answer for one version: projected exactly as a page is (granted
+    columns, pseudonyms re-keyed for the grantee), in key order; ``keys`` are the source keys
+    a cursor names, so a page is a binary search and a slice."""
+
+    table: pa.Table
+    keys: Any  # numpy int64, ascending
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes + self.keys.nbytes)
+
+    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
+        """Rows with key > ``after``, up to ``limit``; and the last key if more follow."""
+        import numpy as np
+
+        start = int(np.searchsorted(self.keys, after, side="right"))
+        end = min(start + limit, len(self.keys))
+        last = int(self.keys[end - 1]) if end < len(self.keys) and end > start else None
+        return self.table.slice(start, end - start), last
+
+
+def _scope_stamp(grant: Grant) -> str:
+    """What of a grant shapes its answer (an amended grant gets a new cache entry)."""
+    text = json.dumps([grant.grantee, grant.columns, sorted(grant.clear), grant.rows],
+                      sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _answer(
+    cur: Any, res: Shareable, grant: Grant, key: bytes, relation: str, select: list[str],
+    keycol: str, where_text: str, params: list[Any],
+) -> Answer:  # fmt: skip
+    """The grant's scope (its columns and row conditions, in the query DuckDB runs) of the
+    whole version, projected once."""
+    names = ", ".join([*(_quote(c) for c in select), keycol])
+    table = cur.execute(
+        f"select {names} from {relation} where ({where_text}) order by {keycol}", params
+    ).to_arrow_table()
+    keys = table[keycol].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    out = project(res, grant, table, key, _normalise).combine_chunks()
+    return Answer(out, keys)
+
+
+class AnswerCache:
+    """Each grant's answer per (scope, resource version), least recently used first out,
+    within a byte budget (``GOVLAKE_API_CACHE_BYTES``, per process). A new version of a
+    resource drops the grant's entry of the old one at once (its cursors are refused anyway).
+    One call builds an entry; concurrent calls for the same one wait for it. An answer larger
+    than the budget is not kept: those calls page DuckDB as before."""
+
+    def __init__(self, budget: int) -> None:
+        from collections import OrderedDict
+
+        self.budget = budget
+        self.entries: OrderedDict[tuple[str, ...], Answer] = OrderedDict()
+        self.building: dict[tuple[str, ...], threading.Lock] = {}
+        self.guard = threading.Lock()
+        self.too_big: set[tuple[str, ...]] = set()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.entries.values())
+
+    def get(self, key: tuple[str, ...], build: Any) -> Answer | None:
+        if self.budget <= 0:
+            return None
+        with self.guard:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+                return found
+            if key in self.too_big:
+                return None
+            lock = self.building.setdefault(key, threading.Lock())
+        with lock:
+            with self.guard:
+                found = self.entries.get(key)
+                if found is None and key in self.too_big:
+                    return None
+            if found is not None:
+                return found
+            answer = build()
+            with self.guard:
+                self.building.pop(key, None)
+                for old in [k for k in self.entries if k[:3] == key[:3] and k != key]:
+                    del self.entries[old]  # the grant's answer of an older version
+                if answer.nbytes > self.budget:
+                    self.too_big.add(key)
+                    return answer  # served to this call and the ones waiting, then dropped
+                self.entries[key] = answer
+                used = self.nbytes
+                while used > self.budget:
+                    _, gone = self.entries.popitem(last=False)
+                    used -= gone.nbytes
+            return answer
 
 
 _NFKC_NAME = "govlake_nfkc_changed"
