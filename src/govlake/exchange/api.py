@@ -416,7 +416,7 @@ def create_app(
                 return Response(
                     buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
                 )
-            return JSONResponse(
+            return _json(
                 {
                     "resource": res.id,
                     "grant": grant.id,
@@ -586,6 +586,13 @@ def _normalise(values: pa.Array) -> pa.Array:
     from govlake.ingest.pseudonym import normalise_array
 
     return normalise_array(values)
+
+
+def _json(body: Any) -> Response:
+    """A JSON answer encoded by msgspec (the same JSON as Starlette's, in C)."""
+    import msgspec
+
+    return Response(msgspec.json.encode(body), media_type="application/json")
 
 
 def _json_rows(table: pa.Table) -> list[dict[str, Any]]:
@@ -1033,11 +1040,38 @@ def warm(app: FastAPI, rules: Rules | None = None) -> None:
             cache.version(res)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8800, settings: Settings | None = None) -> None:
-    """Serve the API with uvicorn (loopback by default: a department reaches it through the
-    district's gateway, not directly)."""
+def serving_app() -> FastAPI:
+    """The app of one serving process (uvicorn's factory: each worker makes its own), its
+    department versions warmed in a thread."""
+    app = create_app()
+    threading.Thread(target=warm, args=(app,), daemon=True, name="api-warm").start()
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    settings: Settings | None = None,
+    workers: int = 1,
+) -> None:
+    """Serve the API with uvicorn on uvloop + httptools (loopback by default: a department
+    reaches it through the district's gateway, not directly). With ``workers`` > 1 each
+    worker process makes its own app from the environment (GOVLAKE_*): ``settings`` given
+    here are passed on as environment variables; the audit log's lock and hash chain are
+    shared through the lake, limits and caches are per worker."""
+    import os
+
     import uvicorn
 
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_level="warning", loop="uvloop", http="httptools"
+    )
+    if workers > 1:
+        if settings is not None:
+            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes"):
+                os.environ[f"GOVLAKE_{name.upper()}"] = str(getattr(settings, name))
+        uvicorn.run(f"{__name__}:serving_app", factory=True, workers=workers, **options)
+        return
     app = create_app(settings=settings)
     threading.Thread(target=warm, args=(app,), daemon=True, name="api-warm").start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, **options)
