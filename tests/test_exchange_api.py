@@ -339,14 +339,14 @@ def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> N
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[str]:
+def serving(*args: str) -> Iterator[str]:
     """`govlake api` as its own process (uvicorn) on a free loopback port: its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     govlake = Path(sys.executable).with_name("govlake")
     server = subprocess.Popen(
-        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
+        [str(govlake), "api", "--port", str(port), *args], env=dict(os.environ),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -601,4 +601,31 @@ def test_cached_answer_equals_duckdb_pages_and_a_new_version_drops_it(lake, rule
         assert stale.status_code == 409 and "new version" in stale.json()["detail"]
     finally:
         deletes.unlink(missing_ok=True)
+    assert xlog.verify(lake).ok
+
+
+def test_two_workers_append_to_one_intact_chain(lake, rules) -> None:
+    """`govlake api --workers 2`: two processes group-commit audit entries into one log under
+    the lake's lock; concurrent calls land on both, and the chain holds every call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    with serving("--workers", "2") as base:
+        path = f"{base}/v1/resources/base_legal_entity"
+
+        def reader(_: int) -> list[int]:
+            with httpx.Client(timeout=60) as http:  # its own connection: either worker
+                return [http.get(path, headers=auth(token)).status_code for _ in range(10)]
+
+        statuses: list[int] = []
+        for _ in range(5):  # rounds until both workers have answered (one may start later)
+            with ThreadPoolExecutor(12) as pool:
+                statuses += [s for got in pool.map(reader, range(12)) for s in got]
+            if len({c["worker"] for c in calls(lake)}) == 2:
+                break
+    assert statuses == [200] * len(statuses)
+    audited = calls(lake)
+    assert len(audited) == len(statuses) and {c["status"] for c in audited} == {200}
+    assert len({c["worker"] for c in audited}) == 2
     assert xlog.verify(lake).ok

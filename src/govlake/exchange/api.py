@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -158,6 +159,7 @@ def create_app(
             "columns": call.columns,
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "worker": os.getpid(),  # which serving process (govlake api --workers N)
         }
         if reason:
             fields["reason"] = reason
@@ -547,26 +549,45 @@ def create_app(
         audit(call, status, started, reason)
         return JSONResponse({"detail": body if body is not None else reason}, status_code=status)
 
-    @app.middleware("http")
-    async def request_size(request: Request, call_next: Any) -> Response:
+    class RequestSize:
         """Refuse what no reader needs: a long URL (414), a body on a GET (413), more filters
-        than ``api_max_filters`` (400)."""
-        from starlette.concurrency import run_in_threadpool
+        than ``api_max_filters`` (400). Plain ASGI: Starlette's ``BaseHTTPMiddleware`` costs
+        every call a task group and a stream."""
 
-        size = len(request.url.path) + len(request.url.query)
-        if size > settings.api_max_url:
-            why = f"the URL is {size} bytes; at most {settings.api_max_url} (GOVLAKE_API_MAX_URL)"
-            return await run_in_threadpool(refuse_early, request, 414, why)
-        body = request.headers.get("content-length", "0") not in ("", "0")
-        if body or "transfer-encoding" in request.headers:
-            why = "this API reads with GET and takes no request body"
-            return await run_in_threadpool(refuse_early, request, 413, why)
-        filters = sum(1 for k, _ in request.query_params.multi_items() if k == "where")
-        if filters > settings.api_max_filters:
-            why = (f"{filters} `where` filters; at most {settings.api_max_filters} "
-                   "(GOVLAKE_API_MAX_FILTERS)")  # fmt: skip
-            return await run_in_threadpool(refuse_early, request, 400, why)
-        return await call_next(request)
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            from starlette.concurrency import run_in_threadpool
+
+            request = Request(scope)
+            why, status = None, 0
+            size = len(request.url.path) + len(request.url.query)
+            if size > settings.api_max_url:
+                status = 414
+                why = (
+                    f"the URL is {size} bytes; at most {settings.api_max_url} (GOVLAKE_API_MAX_URL)"
+                )
+            elif request.headers.get("content-length", "0") not in ("", "0") or (
+                "transfer-encoding" in request.headers
+            ):
+                status, why = 413, "this API reads with GET and takes no request body"
+            else:
+                filters = sum(1 for k, _ in request.query_params.multi_items() if k == "where")
+                if filters > settings.api_max_filters:
+                    status = 400
+                    why = (f"{filters} `where` filters; at most {settings.api_max_filters} "
+                           "(GOVLAKE_API_MAX_FILTERS)")  # fmt: skip
+            if why is None:
+                await self.app(scope, receive, send)
+                return
+            answer = await run_in_threadpool(refuse_early, request, status, why)
+            await answer(scope, receive, send)
+
+    app.add_middleware(RequestSize)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -1059,8 +1080,6 @@ def serve(
     worker process makes its own app from the environment (GOVLAKE_*): ``settings`` given
     here are passed on as environment variables; the audit log's lock and hash chain are
     shared through the lake, limits and caches are per worker."""
-    import os
-
     import uvicorn
 
     options: dict[str, Any] = dict(
