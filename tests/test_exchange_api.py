@@ -452,6 +452,14 @@ def test_cached_fold_sees_a_revocation_on_the_next_call(lake, rules, client) -> 
     ex = Exchange(rules, lake)
     token, record = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
     path = "/v1/resources/base_legal_entity"
+    from govlake.settings import get_settings
+    from govlake.transform.query import connect_analyst
+
+    con = connect_analyst(get_settings())  # as the API opens it: one file, one configuration
+    count = con.execute("select count(*) from base.base_legal_entity").fetchone()[0]
+    con.close()
+    pages = read_all(client, token, path, limit=3)  # every row, the first (rowid 0) too
+    assert sum(map(len, pages)) == count > 3
     assert [client.get(path, headers=auth(token)).status_code for _ in range(3)] == [200] * 3
     revoke_token(lake, record.id, "health", reason="泄露")  # by another process's hand
     r = client.get(path, headers=auth(token))

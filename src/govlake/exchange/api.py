@@ -27,6 +27,7 @@ import io
 import json
 import math
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -96,8 +97,10 @@ def _encode_cursor(version: str, key: int) -> str:
 
 
 def _decode_cursor(cursor: str | None, version: str) -> int:
+    """The key after which the page starts: -1 without a cursor (a warehouse table's first
+    ``rowid`` is 0)."""
     if not cursor:
-        return 0
+        return -1
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, v = data["k"], data["v"]
@@ -131,7 +134,7 @@ def create_app(
     per_token = Limiter(calls_per_minute or settings.api_calls_per_minute)
     anonymous = Limiter(settings.api_anonymous_calls_per_minute)
     logview = LogView(lake)
-    writer = AuditWriter(lake, settings.ingest_lock_timeout)
+    writer = AuditWriter(lake, settings.ingest_lock_timeout, logview.appended)
     departments = DepartmentCache(lake)
     warehouse = Warehouse(settings)
     answers = AnswerCache(settings.api_cache_bytes)
@@ -640,6 +643,10 @@ def _source_columns(res: Shareable, grant: Grant) -> list[str]:
     return out
 
 
+# how ``log.append_all`` starts an audit entry's line (keys in insertion order, no spaces)
+_API_CALL = re.compile(rb'\{"seq":\d+,"at":"[^"]*","kind":"api_call",')
+
+
 class LogView:
     """The exchange log's grants and tokens, folded once and then followed: each call reads
     only the bytes appended since the last one, and refolds only when one of them is not an
@@ -668,6 +675,14 @@ class LogView:
                 self._follow(path)
             return self.state, self.tokens
 
+    def appended(self, before: int, after: int, last: str) -> None:
+        """This process appended audit entries at bytes ``before``..``after`` (under the log's
+        lock): if the view had read up to ``before``, it moves past them unread (audit
+        entries change no grant or token)."""
+        with self.guard:
+            if self.offset == before and self.inode is not None:
+                self.offset, self.last = after, last
+
     def _reset(self, inode: int | None) -> None:
         self.offset, self.last, self.inode = 0, log.GENESIS, inode
         self.decisions = []
@@ -679,7 +694,11 @@ class LogView:
             data = fh.read()
         end = data.rfind(b"\n") + 1  # a line being written is read next time
         entries = []
-        for line in data[:end].splitlines():
+        lines = data[:end].splitlines()
+        for n, line in enumerate(lines):
+            if 0 < n < len(lines) - 1 and _API_CALL.match(line):
+                continue  # an audit entry changes nothing here: not parsed (the first and
+                # last line are, for the chain's link and its last hash)
             try:
                 entries.append(json.loads(line))
             except ValueError:
@@ -706,8 +725,8 @@ class AuditWriter:
     only entries of calls not yet answered. One thread writes whatever calls are waiting,
     under one lock and one fsync; calls in one process never contend for the file lock."""
 
-    def __init__(self, lake: Lake, timeout: float) -> None:
-        self.lake, self.timeout = lake, timeout
+    def __init__(self, lake: Lake, timeout: float, appended: Any = None) -> None:
+        self.lake, self.timeout, self.appended = lake, timeout, appended
         self.waiting: list[list[Any]] = []
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
@@ -731,8 +750,13 @@ class AuditWriter:
                     self.cond.wait()
                 batch, self.waiting = self.waiting, []
             try:
+                path = log.log_path(self.lake)
                 with log.locked(self.lake, timeout=self.timeout):
-                    log.append_all(self.lake, [(k, a, f) for k, a, f, _, _ in batch])
+                    before = path.stat().st_size if path.exists() else 0
+                    done = log.append_all(self.lake, [(k, a, f) for k, a, f, _, _ in batch])
+                    after = path.stat().st_size
+                if self.appended is not None and done:
+                    self.appended(before, after, done[-1]["hash"])
             except Exception as exc:  # every waiting call fails with it (500), none is lost
                 for item in batch:
                     item[4] = exc
