@@ -226,6 +226,14 @@ def _log_count(lake: Path) -> int:
     return json.loads(head.read_text())["count"] if head.exists() else 0
 
 
+def _server_cpu(pid: int) -> float:
+    """CPU seconds of the server and its worker processes so far."""
+    import psutil
+
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
 def _serve(env: dict, lake: Path, tokens: dict, workers: int, clients: int, procs: int,
            seconds: float) -> dict:  # fmt: skip
     """One server (``workers`` uvicorn processes) under each load; stopped at the end."""
@@ -270,7 +278,9 @@ def _serve(env: dict, lake: Path, tokens: dict, workers: int, clients: int, proc
                           ("health/base_person", None),
                           ("civil_affairs/registered_person", 0.1)):  # fmt: skip
             res = who.split("/")[1]
+            cpu = _server_cpu(server.pid)
             got = _load(base, tokens[who], res, clients, procs, seconds, pace)
+            got["server_ms"] = (_server_cpu(server.pid) - cpu) / got["requests"] * 1000
             runs.append({"resource": res, "pace": pace, **got})
             print(workers, res, pace, {k: round(v, 1) for k, v in got.items()}, flush=True)
         out["pages"] = runs
@@ -325,7 +335,7 @@ def main() -> None:
                 f"| {w} | {p['resource']} | {model} | {p['requests']:,} | {p['rps']:.0f} | "
                 f"{p['p50']:.1f} | {p['p95']:.1f} | {p['p99']:.1f} | "
                 f"{srv['handler'].get(p['resource'], float('nan')):.1f} | "
-                f"{p['client_cpu']:.2f} |"
+                f"{p['server_ms']:.1f} | {p['client_cpu']:.2f} |"
             )
         warm = statistics.median(b["seconds"] for b in srv["bulk"][1:])
         bulks.append(f"| {w} | {srv['bulk'][0]['seconds']:.2f} | **{warm:.2f}** | {floor_s:.2f} |")
@@ -350,10 +360,11 @@ issue's target model): each client sends its next request as soon as its answer 
 latency ≈ clients / throughput. *Paced*: each client also waits until 100 ms after its previous \
 request began (offered load at most {clients * 10:,} req/s). Latency in ms measured by the \
 client; *handler*: median `duration_ms` of the audit entries (the server's work before the \
-audit append); *client CPU*: cores the client processes used.
+audit append); *server CPU*: ms of CPU the server processes spent per request (all threads:
+HTTP, handler, audit writer); *client*: cores the client processes used.
 
-| workers | resource | load model | requests | req/s | p50 | p95 | p99 | handler | client CPU |
-|---:|---|---|---:|---:|---:|---:|---:|---:|---:|
+| workers | resource | load | requests | req/s | p50 | p95 | p99 | handler | server CPU | client |
+|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 Target p95 < 50 ms (closed loop, 50 clients): that needs ~1,000 req/s on 2 cores shared with \
