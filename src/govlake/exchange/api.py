@@ -327,7 +327,7 @@ def create_app(
                 name = c["column"]
                 expr = f"coalesce({_quote('__n_' + name)}, {_quote(name)})"
                 exprs[name] = (expr if name in v.columns else "null", res.column_map[name].kind)
-            return departments.db.cursor(), v.table, "__pos", v.id, v.rows, exprs
+            return _Lazy(departments.db.cursor), v.table, "__pos", v.id, v.rows, exprs
         cur, version = warehouse.cursor()
         relation = relation_sql(res.relation or "")
         if (version, relation) not in tops:
@@ -990,6 +990,18 @@ class DepartmentCache:
         )
         rows = self.builder.execute(f"select count(*) from {table}").fetchone()[0]
         return Version(vid, table, int(rows), present)
+
+
+class _Lazy:
+    """A DuckDB cursor made on first use: a page from a cached answer needs none."""
+
+    def __init__(self, make: Any) -> None:
+        self.make, self.cur = make, None
+
+    def execute(self, *args: Any) -> Any:
+        if self.cur is None:
+            self.cur = self.make()
+        return self.cur.execute(*args)
 
 
 def _literal(path: Any) -> str:
