@@ -1144,8 +1144,9 @@ def serve(
     import uvicorn
 
     options: dict[str, Any] = dict(
-        host=host, port=port, log_level="warning", loop="uvloop", http="httptools"
-    )
+        host=host, port=port, log_level="warning", loop="uvloop", http="httptools",
+        timeout_keep_alive=30,  # a department system keeps its connection between pages
+    )  # fmt: skip
     if workers > 1:
         if settings is not None:
             for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes"):
