@@ -339,14 +339,14 @@ def test_a_token_over_its_rate_limit_gets_429_with_retry_after(lake, rules) -> N
 
 
 @contextlib.contextmanager
-def serving() -> Iterator[str]:
+def serving(*args: str) -> Iterator[str]:
     """`govlake api` as its own process (uvicorn) on a free loopback port: its base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     govlake = Path(sys.executable).with_name("govlake")
     server = subprocess.Popen(
-        [str(govlake), "api", "--port", str(port)], env=dict(os.environ),
+        [str(govlake), "api", "--port", str(port), *args], env=dict(os.environ),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -452,6 +452,14 @@ def test_cached_fold_sees_a_revocation_on_the_next_call(lake, rules, client) -> 
     ex = Exchange(rules, lake)
     token, record = create_token(lake, ex.subscribe("health", "base_legal_entity").id, "health")
     path = "/v1/resources/base_legal_entity"
+    from govlake.settings import get_settings
+    from govlake.transform.query import connect_analyst
+
+    con = connect_analyst(get_settings())  # as the API opens it: one file, one configuration
+    count = con.execute("select count(*) from base.base_legal_entity").fetchone()[0]
+    con.close()
+    pages = read_all(client, token, path, limit=3)  # every row, the first (rowid 0) too
+    assert sum(map(len, pages)) == count > 3
     assert [client.get(path, headers=auth(token)).status_code for _ in range(3)] == [200] * 3
     revoke_token(lake, record.id, "health", reason="泄露")  # by another process's hand
     r = client.get(path, headers=auth(token))
@@ -537,4 +545,95 @@ def test_large_arrow_stream_equals_the_recomputed_scope(lake, rules, monkeypatch
     audited = calls(lake)
     assert audited[0]["rows"] == len(expected) and audited[0]["status"] == 200
     assert sum(c["rows"] for c in audited[2:]) == len(expected)
+    assert xlog.verify(lake).ok
+
+
+def test_cached_answer_equals_duckdb_pages_and_a_new_version_drops_it(lake, rules, monkeypatch):
+    """Unfiltered pages come from the grant's cached answer; they equal the pages DuckDB
+    gives with no cache (and with a budget too small to keep the answer); a new version of
+    the resource (here: a deletion vector on one part) is seen on the next call, its old
+    cursor is refused, and the old version's answer is dropped."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from govlake.settings import get_settings
+
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(),
+        columns=["citizen_id", "sex", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    token, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    path = "/v1/resources/registered_person"
+
+    def answers(budget: str) -> tuple[TestClient, list[list]]:
+        monkeypatch.setenv("GOVLAKE_API_CACHE_BYTES", budget)
+        get_settings.cache_clear()
+        client = TestClient(create_app(rules))
+        return client, read_all(client, token, path, limit=6)
+
+    cached_client, cached = answers(str(512 << 20))
+    assert len(cached_client.app.state.answers.entries) == 1
+    _, uncached = answers("0")
+    small_client, small = answers("100")  # smaller than the answer: served, not kept
+    assert cached == uncached == small and len(cached) > 2
+    assert not small_client.app.state.answers.entries
+
+    part = sorted(lake.accepted("registered_person").glob("batch_date=*/part-*.parquet"))[0]
+    deletes = lake.accepted_deletes("registered_person") / part.parent.name / part.name
+    assert not deletes.exists()
+    first = cached_client.get(path, headers=auth(token), params={"limit": 6}).json()
+    rows = pq.read_table(part)
+    street = pa.compute.utf8_trim_whitespace(rows["street_code"])
+    gone = rows.filter(pa.compute.is_in(street, pa.array(STREETS)))["_source_row"][:3]
+    old = next(iter(cached_client.app.state.answers.entries))
+    deletes.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pq.write_table(pa.table({"_source_row": gone}), deletes)
+        after = read_all(cached_client, token, path, limit=6)
+        expected = [
+            ["".join(unicodedata.normalize("NFKC", r["citizen_id"]).split()).upper()
+             if r["citizen_id"] else None, r["sex"], r["street_code"]]
+            for r in accepted_rows(lake, "registered_person")
+            if clean(r["street_code"]) in STREETS
+        ]  # fmt: skip
+        flat = [row for page in after for row in page]
+        assert flat == expected and len(flat) == sum(map(len, cached)) - 3
+        (new,) = cached_client.app.state.answers.entries  # the old version's answer dropped
+        assert new != old
+        stale = cached_client.get(
+            path, headers=auth(token), params={"cursor": first["next_cursor"]}
+        )
+        assert stale.status_code == 409 and "new version" in stale.json()["detail"]
+    finally:
+        deletes.unlink(missing_ok=True)
+    assert xlog.verify(lake).ok
+
+
+def test_two_workers_append_to_one_intact_chain(lake, rules) -> None:
+    """`govlake api --workers 2`: two processes group-commit audit entries into one log under
+    the lake's lock; concurrent calls land on both, and the chain holds every call."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    grant = Exchange(rules, lake).subscribe("health", "base_legal_entity")
+    token, _ = create_token(lake, grant.id, "health")
+    with serving("--workers", "2") as base:
+        path = f"{base}/v1/resources/base_legal_entity"
+
+        def reader(_: int) -> list[int]:
+            with httpx.Client(timeout=60) as http:  # its own connection: either worker
+                return [http.get(path, headers=auth(token)).status_code for _ in range(10)]
+
+        statuses: list[int] = []
+        for _ in range(5):  # rounds until both workers have answered (one may start later)
+            with ThreadPoolExecutor(12) as pool:
+                statuses += [s for got in pool.map(reader, range(12)) for s in got]
+            if len({c["worker"] for c in calls(lake)}) == 2:
+                break
+    assert statuses == [200] * len(statuses)
+    audited = calls(lake)
+    assert len(audited) == len(statuses) and {c["status"] for c in audited} == {200}
+    assert len({c["worker"] for c in audited}) == 2
     assert xlog.verify(lake).ok

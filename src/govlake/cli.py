@@ -818,6 +818,9 @@ def api(
     page_limit: Annotated[
         int | None, typer.Option(help="largest JSON/CSV page (GOVLAKE_API_PAGE_LIMIT)")
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="uvicorn worker processes (limits count per worker)")
+    ] = 1,
 ) -> None:
     """Serve the exchange read API (docs/exchange.md; OpenAPI at /docs)."""
     from govlake.exchange.api import serve
@@ -825,7 +828,7 @@ def api(
 
     given = {"api_calls_per_minute": calls_per_minute, "api_page_limit": page_limit}
     settings = get_settings().model_copy(update={k: v for k, v in given.items() if v})
-    serve(host, port, settings)
+    serve(host, port, settings, workers=workers)
 
 
 def _published(lake) -> None:

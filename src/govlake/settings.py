@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     )
     api_max_url: int = Field(default=4096, gt=0, description="longest path + query (bytes)")
     api_max_filters: int = Field(default=20, ge=0, description="most `where` filters in a call")
+    api_cache_bytes: int = Field(
+        default=512 << 20, ge=0, description="per process: scoped answers kept (LRU); 0: none"
+    )
 
     @field_validator(
         "lake_root",
@@ -190,6 +193,7 @@ class Settings(BaseSettings):
             "api_arrow_limit": f"{self.api_arrow_limit:,}",
             "api_max_url": f"{self.api_max_url:,} bytes",
             "api_max_filters": str(self.api_max_filters),
+            "api_cache_bytes": f"{self.api_cache_bytes:,} bytes",
         }
 
 

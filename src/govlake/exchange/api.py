@@ -26,15 +26,17 @@ import hashlib
 import io
 import json
 import math
+import os
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import FastAPI, HTTPException, Query, Request, Security
+from fastapi import FastAPI, HTTPException, Request, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -95,8 +97,10 @@ def _encode_cursor(version: str, key: int) -> str:
 
 
 def _decode_cursor(cursor: str | None, version: str) -> int:
+    """The key after which the page starts: -1 without a cursor (a warehouse table's first
+    ``rowid`` is 0)."""
     if not cursor:
-        return 0
+        return -1
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, v = data["k"], data["v"]
@@ -130,9 +134,10 @@ def create_app(
     per_token = Limiter(calls_per_minute or settings.api_calls_per_minute)
     anonymous = Limiter(settings.api_anonymous_calls_per_minute)
     logview = LogView(lake)
-    writer = AuditWriter(lake, settings.ingest_lock_timeout)
+    writer = AuditWriter(lake, settings.ingest_lock_timeout, logview.appended)
     departments = DepartmentCache(lake)
     warehouse = Warehouse(settings)
+    answers = AnswerCache(settings.api_cache_bytes)
     tops: dict[tuple[str, str], int] = {}  # (build version, relation) → max rowid
     app = FastAPI(
         title="govlake exchange API (共享交换接口)",
@@ -141,6 +146,7 @@ def create_app(
         version="1",
     )
     app.state.departments = departments
+    app.state.answers = answers
 
     def audit(call: Call, status: int, started: float, reason: str | None = None) -> None:
         g = call.grant
@@ -156,6 +162,7 @@ def create_app(
             "columns": call.columns,
             "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "worker": os.getpid(),  # which serving process (govlake api --workers N)
         }
         if reason:
             fields["reason"] = reason
@@ -320,7 +327,7 @@ def create_app(
                 name = c["column"]
                 expr = f"coalesce({_quote('__n_' + name)}, {_quote(name)})"
                 exprs[name] = (expr if name in v.columns else "null", res.column_map[name].kind)
-            return departments.db.cursor(), v.table, "__pos", v.id, v.rows, exprs
+            return _Lazy(departments.db.cursor), v.table, "__pos", v.id, v.rows, exprs
         cur, version = warehouse.cursor()
         relation = relation_sql(res.relation or "")
         if (version, relation) not in tops:
@@ -330,24 +337,43 @@ def create_app(
                  for c in scope.rows}  # fmt: skip
         return cur, relation, "rowid", version, tops[(version, relation)], exprs
 
-    @app.get("/v1/resources/{resource}", summary="the granted rows, a page at a time")
-    def rows(
-        resource: str,
-        request: Request,
-        where: list[str] = Query(  # noqa: B008
-            default=[], description="filter on a granted column, e.g. `age >= 70` (repeatable)"
-        ),
-        limit: int = Query(
-            100,
-            ge=1,
-            description=f"rows per page: at most {settings.api_page_limit} "
-            f"(format=arrow: {settings.api_arrow_limit}, streamed)",
-        ),
-        cursor: str | None = Query(None, description="next_cursor of the page before"),
-        format: Literal["json", "csv", "arrow"] = "json",
-        creds: Creds = None,
-    ) -> Response:
+    rows_parameters = [
+        {"name": "where", "in": "query", "required": False,
+         "description": "filter on a granted column, e.g. `age >= 70` (repeatable)",
+         "schema": {"type": "array", "items": {"type": "string"}, "default": []}},
+        {"name": "limit", "in": "query", "required": False,
+         "description": f"rows per page: at most {settings.api_page_limit} "
+         f"(format=arrow: {settings.api_arrow_limit}, streamed)",
+         "schema": {"type": "integer", "minimum": 1, "default": 100}},
+        {"name": "cursor", "in": "query", "required": False,
+         "description": "next_cursor of the page before", "schema": {"type": "string"}},
+        {"name": "format", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["json", "csv", "arrow"], "default": "json"}},
+    ]  # fmt: skip
+
+    @app.get(
+        "/v1/resources/{resource}",
+        summary="the granted rows, a page at a time",
+        openapi_extra={"parameters": rows_parameters, "security": [{"HTTPBearer": []}]},
+    )
+    def rows(resource: str, request: Request) -> Response:
+        # query parameters are read here, not by FastAPI's per-call parameter solving (the
+        # largest part of a cached page's CPU; documented by `rows_parameters`); a bad one is
+        # a 422 audited under the caller's token
+        query = request.query_params
+        where = query.getlist("where")
+        cursor = query.get("cursor")
+        raw_limit, format = query.get("limit", "100"), query.get("format", "json")
+
         def work(call: Call, state: State, token: Token, started: float) -> Response:
+            try:
+                limit = int(raw_limit)
+            except ValueError:
+                raise Refused(422, f"limit: {raw_limit!r} is not a whole number") from None
+            if limit < 1:
+                raise Refused(422, f"limit: {limit} is below 1")
+            if format not in ("json", "csv", "arrow"):
+                raise Refused(422, f"format: {format!r} is not one of json, csv, arrow")
             grant, res = grant_for(call, state, token, resource)
             call.filters = list(where)
             most = settings.api_arrow_limit if format == "arrow" else settings.api_page_limit
@@ -368,18 +394,30 @@ def create_app(
             key = grantee_key(settings.pseudonym_key(), grant.grantee)
             cur, relation, keycol, version, top, exprs = source(res, scope)
             after = _decode_cursor(cursor, version)
-            where_text, params = where_sql(scope, exprs)
             select = _source_columns(res, grant)
-            if format == "arrow" and limit > settings.api_page_limit:
-                return stream(call, started, cur, res, grant, key, relation, select, keycol,
-                              where_text, params, after, limit, version)  # fmt: skip
-            if top:
-                table, last = _windows(
-                    cur, relation, select, keycol, where_text, params, after, limit, top
-                )
+            cached = None
+            if not extra and top:  # the grant's own scope: its answer, projected once per version
+                cached = answers.get(
+                    (grant.id, _scope_stamp(grant), res.id, version),
+                    lambda: _answer(cur, res, grant, key, relation, select, keycol,
+                                    *where_sql(grant, exprs)),
+                )  # fmt: skip
+            if cached is not None:
+                if format == "arrow" and limit > settings.api_page_limit:
+                    return stream_cached(call, started, cached, after, limit, version)
+                out, last = cached.page(after, limit)
             else:
-                table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
-            out = project(res, grant, table, key, _normalise)
+                where_text, params = where_sql(scope, exprs)
+                if format == "arrow" and limit > settings.api_page_limit:
+                    return stream(call, started, cur, res, grant, key, relation, select, keycol,
+                                  where_text, params, after, limit, version)  # fmt: skip
+                if top:
+                    table, last = _windows(
+                        cur, relation, select, keycol, where_text, params, after, limit, top
+                    )
+                else:
+                    table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
+                out = project(res, grant, table, key, _normalise)
             call.rows, call.columns = out.num_rows, out.column_names
             next_cursor = _encode_cursor(version, last) if last is not None else None
             headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
@@ -402,7 +440,7 @@ def create_app(
                 return Response(
                     buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
                 )
-            return JSONResponse(
+            return _json(
                 {
                     "resource": res.id,
                     "grant": grant.id,
@@ -412,6 +450,12 @@ def create_app(
                 }
             )
 
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        creds = (
+            HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+            if scheme.lower() == "bearer" and credentials
+            else None
+        )
         return run(Call(request.url.path, client(request)), creds, work)
 
     def stream(
@@ -470,6 +514,43 @@ def create_app(
             body(), media_type="application/vnd.apache.arrow.stream", headers=headers
         )
 
+    def stream_cached(
+        call: Call, started: float, cached: Answer, after: int, limit: int, version: str
+    ) -> Response:
+        """Up to ``limit`` rows of a cached answer as Arrow record batches (slices of the
+        projected table: no query, no re-keying)."""
+        import pyarrow.ipc as ipc
+
+        table, last = cached.page(after, limit)
+        headers = {"X-Next-Cursor": _encode_cursor(version, last)} if last is not None else {}
+        call.streamed, call.columns = True, table.column_names
+
+        def body() -> Iterator[bytes]:
+            sink = io.BytesIO()
+            sent, status, reason = 0, 200, None
+            try:
+                with ipc.new_stream(sink, table.schema) as writer:
+                    for batch in table.to_batches(max_chunksize=STREAM_BATCH):
+                        writer.write_batch(batch)
+                        sent += batch.num_rows
+                        yield sink.getvalue()
+                        sink.seek(0)
+                        sink.truncate()
+                yield sink.getvalue()  # the end-of-stream marker
+            except GeneratorExit:
+                reason = f"the client stopped reading after {sent} rows"
+                raise
+            except Exception as exc:
+                status, reason = 500, f"{type(exc).__name__}: {exc} (after {sent} rows)"
+                raise
+            finally:
+                call.rows = sent
+                audit(call, status, started, reason)
+
+        return StreamingResponse(
+            body(), media_type="application/vnd.apache.arrow.stream", headers=headers
+        )
+
     def refuse_early(request: Request, status: int, reason: str, body: Any = None) -> Response:
         """A call refused before its handler (a parameter FastAPI rejected, a request too
         large): audited like every other, under the token when it is a valid one, and under
@@ -496,26 +577,45 @@ def create_app(
         audit(call, status, started, reason)
         return JSONResponse({"detail": body if body is not None else reason}, status_code=status)
 
-    @app.middleware("http")
-    async def request_size(request: Request, call_next: Any) -> Response:
+    class RequestSize:
         """Refuse what no reader needs: a long URL (414), a body on a GET (413), more filters
-        than ``api_max_filters`` (400)."""
-        from starlette.concurrency import run_in_threadpool
+        than ``api_max_filters`` (400). Plain ASGI: Starlette's ``BaseHTTPMiddleware`` costs
+        every call a task group and a stream."""
 
-        size = len(request.url.path) + len(request.url.query)
-        if size > settings.api_max_url:
-            why = f"the URL is {size} bytes; at most {settings.api_max_url} (GOVLAKE_API_MAX_URL)"
-            return await run_in_threadpool(refuse_early, request, 414, why)
-        body = request.headers.get("content-length", "0") not in ("", "0")
-        if body or "transfer-encoding" in request.headers:
-            why = "this API reads with GET and takes no request body"
-            return await run_in_threadpool(refuse_early, request, 413, why)
-        filters = sum(1 for k, _ in request.query_params.multi_items() if k == "where")
-        if filters > settings.api_max_filters:
-            why = (f"{filters} `where` filters; at most {settings.api_max_filters} "
-                   "(GOVLAKE_API_MAX_FILTERS)")  # fmt: skip
-            return await run_in_threadpool(refuse_early, request, 400, why)
-        return await call_next(request)
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await self.app(scope, receive, send)
+                return
+            from starlette.concurrency import run_in_threadpool
+
+            request = Request(scope)
+            why, status = None, 0
+            size = len(request.url.path) + len(request.url.query)
+            if size > settings.api_max_url:
+                status = 414
+                why = (
+                    f"the URL is {size} bytes; at most {settings.api_max_url} (GOVLAKE_API_MAX_URL)"
+                )
+            elif request.headers.get("content-length", "0") not in ("", "0") or (
+                "transfer-encoding" in request.headers
+            ):
+                status, why = 413, "this API reads with GET and takes no request body"
+            else:
+                filters = sum(1 for k, _ in request.query_params.multi_items() if k == "where")
+                if filters > settings.api_max_filters:
+                    status = 400
+                    why = (f"{filters} `where` filters; at most {settings.api_max_filters} "
+                           "(GOVLAKE_API_MAX_FILTERS)")  # fmt: skip
+            if why is None:
+                await self.app(scope, receive, send)
+                return
+            answer = await run_in_threadpool(refuse_early, request, status, why)
+            await answer(scope, receive, send)
+
+    app.add_middleware(RequestSize)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -535,6 +635,13 @@ def _normalise(values: pa.Array) -> pa.Array:
     from govlake.ingest.pseudonym import normalise_array
 
     return normalise_array(values)
+
+
+def _json(body: Any) -> Response:
+    """A JSON answer encoded by msgspec (the same JSON as Starlette's, in C)."""
+    import msgspec
+
+    return Response(msgspec.json.encode(body), media_type="application/json")
 
 
 def _json_rows(table: pa.Table) -> list[dict[str, Any]]:
@@ -559,6 +666,10 @@ def _source_columns(res: Shareable, grant: Grant) -> list[str]:
         c = res.column_map[name]
         out.append(name if (not c.identifier or name in grant.clear) else f"{name}_key")
     return out
+
+
+# how ``log.append_all`` starts an audit entry's line (keys in insertion order, no spaces)
+_API_CALL = re.compile(rb'\{"seq":\d+,"at":"[^"]*","kind":"api_call",')
 
 
 class LogView:
@@ -589,6 +700,14 @@ class LogView:
                 self._follow(path)
             return self.state, self.tokens
 
+    def appended(self, before: int, after: int, last: str) -> None:
+        """This process appended audit entries at bytes ``before``..``after`` (under the log's
+        lock): if the view had read up to ``before``, it moves past them unread (audit
+        entries change no grant or token)."""
+        with self.guard:
+            if self.offset == before and self.inode is not None:
+                self.offset, self.last = after, last
+
     def _reset(self, inode: int | None) -> None:
         self.offset, self.last, self.inode = 0, log.GENESIS, inode
         self.decisions = []
@@ -600,7 +719,11 @@ class LogView:
             data = fh.read()
         end = data.rfind(b"\n") + 1  # a line being written is read next time
         entries = []
-        for line in data[:end].splitlines():
+        lines = data[:end].splitlines()
+        for n, line in enumerate(lines):
+            if 0 < n < len(lines) - 1 and _API_CALL.match(line):
+                continue  # an audit entry changes nothing here: not parsed (the first and
+                # last line are, for the chain's link and its last hash)
             try:
                 entries.append(json.loads(line))
             except ValueError:
@@ -627,8 +750,8 @@ class AuditWriter:
     only entries of calls not yet answered. One thread writes whatever calls are waiting,
     under one lock and one fsync; calls in one process never contend for the file lock."""
 
-    def __init__(self, lake: Lake, timeout: float) -> None:
-        self.lake, self.timeout = lake, timeout
+    def __init__(self, lake: Lake, timeout: float, appended: Any = None) -> None:
+        self.lake, self.timeout, self.appended = lake, timeout, appended
         self.waiting: list[list[Any]] = []
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
@@ -652,8 +775,13 @@ class AuditWriter:
                     self.cond.wait()
                 batch, self.waiting = self.waiting, []
             try:
+                path = log.log_path(self.lake)
                 with log.locked(self.lake, timeout=self.timeout):
-                    log.append_all(self.lake, [(k, a, f) for k, a, f, _, _ in batch])
+                    before = path.stat().st_size if path.exists() else 0
+                    done = log.append_all(self.lake, [(k, a, f) for k, a, f, _, _ in batch])
+                    after = path.stat().st_size
+                if self.appended is not None and done:
+                    self.appended(before, after, done[-1]["hash"])
             except Exception as exc:  # every waiting call fails with it (500), none is lost
                 for item in batch:
                     item[4] = exc
@@ -687,6 +815,105 @@ class Limiter:
             if first:
                 self.told[key] = now
             return wait, first
+
+
+@dataclasses.dataclass
+class Answer:
+    """A grant's whole answer for one version: projected exactly as a page is (granted
+    columns, pseudonyms re-keyed for the grantee), in key order; ``keys`` are the source keys
+    a cursor names, so a page is a binary search and a slice."""
+
+    table: pa.Table
+    keys: Any  # numpy int64, ascending
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes + self.keys.nbytes)
+
+    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
+        """Rows with key > ``after``, up to ``limit``; and the last key if more follow."""
+        import numpy as np
+
+        start = int(np.searchsorted(self.keys, after, side="right"))
+        end = min(start + limit, len(self.keys))
+        last = int(self.keys[end - 1]) if end < len(self.keys) and end > start else None
+        return self.table.slice(start, end - start), last
+
+
+def _scope_stamp(grant: Grant) -> str:
+    """What of a grant shapes its answer (an amended grant gets a new cache entry)."""
+    text = json.dumps([grant.grantee, grant.columns, sorted(grant.clear), grant.rows],
+                      sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _answer(
+    cur: Any, res: Shareable, grant: Grant, key: bytes, relation: str, select: list[str],
+    keycol: str, where_text: str, params: list[Any],
+) -> Answer:  # fmt: skip
+    """The grant's scope (its columns and row conditions, in the query DuckDB runs) of the
+    whole version, projected once."""
+    names = ", ".join([*(_quote(c) for c in select), keycol])
+    table = cur.execute(
+        f"select {names} from {relation} where ({where_text}) order by {keycol}", params
+    ).to_arrow_table()
+    keys = table[keycol].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    out = project(res, grant, table, key, _normalise).combine_chunks()
+    return Answer(out, keys)
+
+
+class AnswerCache:
+    """Each grant's answer per (scope, resource version), least recently used first out,
+    within a byte budget (``GOVLAKE_API_CACHE_BYTES``, per process). A new version of a
+    resource drops the grant's entry of the old one at once (its cursors are refused anyway).
+    One call builds an entry; concurrent calls for the same one wait for it. An answer larger
+    than the budget is not kept: those calls page DuckDB as before."""
+
+    def __init__(self, budget: int) -> None:
+        from collections import OrderedDict
+
+        self.budget = budget
+        self.entries: OrderedDict[tuple[str, ...], Answer] = OrderedDict()
+        self.building: dict[tuple[str, ...], threading.Lock] = {}
+        self.guard = threading.Lock()
+        self.too_big: set[tuple[str, ...]] = set()
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.entries.values())
+
+    def get(self, key: tuple[str, ...], build: Any) -> Answer | None:
+        if self.budget <= 0:
+            return None
+        with self.guard:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+                return found
+            if key in self.too_big:
+                return None
+            lock = self.building.setdefault(key, threading.Lock())
+        with lock:
+            with self.guard:
+                found = self.entries.get(key)
+                if found is None and key in self.too_big:
+                    return None
+            if found is not None:
+                return found
+            answer = build()
+            with self.guard:
+                self.building.pop(key, None)
+                for old in [k for k in self.entries if k[:3] == key[:3] and k != key]:
+                    del self.entries[old]  # the grant's answer of an older version
+                if answer.nbytes > self.budget:
+                    self.too_big.add(key)
+                    return answer  # served to this call and the ones waiting, then dropped
+                self.entries[key] = answer
+                used = self.nbytes
+                while used > self.budget:
+                    _, gone = self.entries.popitem(last=False)
+                    used -= gone.nbytes
+            return answer
 
 
 _NFKC_NAME = "govlake_nfkc_changed"
@@ -790,6 +1017,18 @@ class DepartmentCache:
         return Version(vid, table, int(rows), present)
 
 
+class _Lazy:
+    """A DuckDB cursor made on first use: a page from a cached answer needs none."""
+
+    def __init__(self, make: Any) -> None:
+        self.make, self.cur = make, None
+
+    def execute(self, *args: Any) -> Any:
+        if self.cur is None:
+            self.cur = self.make()
+        return self.cur.execute(*args)
+
+
 def _literal(path: Any) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
@@ -883,11 +1122,37 @@ def warm(app: FastAPI, rules: Rules | None = None) -> None:
             cache.version(res)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8800, settings: Settings | None = None) -> None:
-    """Serve the API with uvicorn (loopback by default: a department reaches it through the
-    district's gateway, not directly)."""
+def serving_app() -> FastAPI:
+    """The app of one serving process (uvicorn's factory: each worker makes its own), its
+    department versions warmed in a thread."""
+    app = create_app()
+    threading.Thread(target=warm, args=(app,), daemon=True, name="api-warm").start()
+    return app
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8800,
+    settings: Settings | None = None,
+    workers: int = 1,
+) -> None:
+    """Serve the API with uvicorn on uvloop + httptools (loopback by default: a department
+    reaches it through the district's gateway, not directly). With ``workers`` > 1 each
+    worker process makes its own app from the environment (GOVLAKE_*): ``settings`` given
+    here are passed on as environment variables; the audit log's lock and hash chain are
+    shared through the lake, limits and caches are per worker."""
     import uvicorn
 
+    options: dict[str, Any] = dict(
+        host=host, port=port, log_level="warning", loop="uvloop", http="httptools",
+        timeout_keep_alive=30,  # a department system keeps its connection between pages
+    )  # fmt: skip
+    if workers > 1:
+        if settings is not None:
+            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes"):
+                os.environ[f"GOVLAKE_{name.upper()}"] = str(getattr(settings, name))
+        uvicorn.run(f"{__name__}:serving_app", factory=True, workers=workers, **options)
+        return
     app = create_app(settings=settings)
     threading.Thread(target=warm, args=(app,), daemon=True, name="api-warm").start()
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, **options)
