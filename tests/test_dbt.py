@@ -566,3 +566,24 @@ def test_catalogue_step_rebuilds_the_tables_only_when_out_of_date(built, monkeyp
     next_time = catalogue_step(later.isoformat())
     assert next_time["models_rebuilt"] and catalogue_as_of() == later
     assert not catalogue_step(later.isoformat())["models_rebuilt"]
+
+
+def test_build_runs_under_the_memory_limit_and_cleans_its_spill_folder(built, monkeypatch):
+    """GOVLAKE_BUILD_MEMORY_LIMIT reaches DuckDB: a limit far too small for the build fails it
+    with DuckDB's out-of-memory error and leaves the warehouse as it was; no spill file stays."""
+    from govlake.settings import get_settings
+    from govlake.transform import build
+
+    root, _, _ = built
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
+    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY.decode())
+    monkeypatch.setenv("GOVLAKE_BUILD_MEMORY_LIMIT", "1MB")
+    get_settings.cache_clear()
+    assert get_settings().spill_dir == root / "_build" / "spill"
+    stamp = (root / "warehouse.duckdb").stat().st_mtime_ns
+    result = build(full_refresh=True)
+    assert not result.success
+    assert "Out of Memory" in result.message and "976.5 KiB" in result.message, result.message
+    assert (root / "warehouse.duckdb").stat().st_mtime_ns == stamp
+    assert not [p for p in (root / "_build" / "spill").rglob("*") if p.is_file()]
+    get_settings.cache_clear()

@@ -203,8 +203,27 @@ def _write_state(path: Path, files: dict[str, list[int]], fingerprint: str) -> N
         con.close()
 
 
+def duckdb_limits(settings: Settings, spill: Path) -> dict[str, str]:
+    """DuckDB settings that bound a build's memory: above the limit it spills to ``spill`` (in
+    the lake's spill folder) rather than growing; the dbt profile applies the same ones."""
+    return {
+        "memory_limit": settings.build_memory_limit,
+        "temp_directory": str(spill),
+        "preserve_insertion_order": "false",
+    }
+
+
+def spill_folder(settings: Settings) -> Path:
+    """This run's own folder under the spill folder: a build's export may still run while the
+    next build (which waited for the lock) spills, and each removes only its own."""
+    return settings.spill_dir / f"{os.getpid()}-{time.time_ns()}"
+
+
 def export_curated(
-    warehouse: Path, lake: Lake, only: set[tuple[str, str]] | None = None
+    warehouse: Path,
+    lake: Lake,
+    only: set[tuple[str, str]] | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Base and open tables → ``curated/<schema>/<model>.parquet``, each written aside first.
 
@@ -213,7 +232,9 @@ def export_curated(
     """
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    spill = spill_folder(settings or get_settings())
+    config = duckdb_limits(settings or get_settings(), spill)
+    con = duckdb.connect(str(warehouse), read_only=True, config=config)
     written = []
     try:
         schemas = ", ".join(_sql_string(s) for s in EXPORTED_SCHEMAS)
@@ -233,6 +254,7 @@ def export_curated(
             written.append(str(target.relative_to(lake.root)))
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return written
 
 
@@ -292,6 +314,7 @@ def build(
     # parse valid); the next warehouse sits beside the live one so os.replace is a rename
     next_dir = warehouse.parent / f".{warehouse.stem}.next"
     next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
+    spill = spill_folder(settings)
     args = [
         "build",
         "--project-dir", str(dbt_project.path),
@@ -319,6 +342,8 @@ def build(
         "GOVLAKE_LAKE_ROOT": str(lake.root.resolve()),
         "GOVLAKE_REGISTER_DIR": str(settings.register_dir.resolve()),
         "GOVLAKE_DBT_THREADS": str(settings.duckdb_threads or os.cpu_count() or 2),
+        "GOVLAKE_DBT_MEMORY_LIMIT": settings.build_memory_limit,
+        "GOVLAKE_DBT_SPILL_DIR": str(spill),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # run parameters as env vars: changing --vars would force a full re-parse
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
@@ -363,10 +388,11 @@ def build(
         finally:
             release_database()
             shutil.rmtree(next_dir, ignore_errors=True)
+            shutil.rmtree(spill, ignore_errors=True)
     with _phase(result, "export"):
         # a selection re-exports only what it rebuilt, even when the project changed
         everything = result.full_refresh and not select
-        result.exported = export_curated(warehouse, lake, None if everything else built)
+        result.exported = export_curated(warehouse, lake, None if everything else built, settings)
     result.seconds = time.perf_counter() - started
     counts = ", ".join(f"{n} {s}" for s, n in sorted(result.nodes.items()))
     mode = "full" if result.full_refresh else f"incremental ({len(result.new_batches)} new)"
