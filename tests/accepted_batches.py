@@ -337,8 +337,10 @@ def generate(
             + hashlib.sha1(f"{seed}{rid}{batch_date}".encode()).hexdigest()[:8]
         )
         cols: dict[str, pa.Array] = {}
+        insert = register.operation_words("insert")[0]  # a first delivery inserts every key
         for f in resource.fields:
-            cols[f.name] = pa.array([r.get(f.name) for r in records], pa.string())
+            default = insert if f.name == resource.delivery.operation else None
+            cols[f.name] = pa.array([r.get(f.name, default) for r in records], pa.string())
         for f in resource.fields:
             if f.pseudonymised:
                 cols[f.pseudonym_column] = hmac_hex(normalise_array(cols[f.name]), key)
