@@ -96,6 +96,26 @@ def batch_id_of(relative: str) -> str:
     return Path(relative).stem.removeprefix("part-")
 
 
+def snapshot_dates(
+    files: dict[str, list[int]], new: set[str], resources: list[str]
+) -> dict[str, list[list]]:
+    """Per snapshot resource, each delivery date with its first batch id and whether a batch
+    of that date is new: the history models end the keys a later snapshot lacks. From the file
+    list, so a full and an incremental build see the same snapshots without reading them."""
+    out: dict[str, list[list]] = {}
+    for rid in resources:
+        dates: dict[str, list] = {}
+        prefix = f"accepted/{rid}/batch_date="
+        for rel in files:
+            if rel.startswith(prefix):
+                day = rel[len(prefix) :].split("/", 1)[0]
+                entry = dates.setdefault(day, [day, batch_id_of(rel), False])
+                entry[1] = min(entry[1], batch_id_of(rel))
+                entry[2] = entry[2] or rel in new
+        out[rid] = [dates[d] for d in sorted(dates)]
+    return out
+
+
 def previous_state(warehouse: Path) -> tuple[dict[str, list[int]], str] | None:
     """(accepted files, project fingerprint) the current warehouse was built from.
 
@@ -213,10 +233,11 @@ def duckdb_limits(settings: Settings, spill: Path) -> dict[str, str]:
     }
 
 
-def spill_folder(settings: Settings) -> Path:
-    """This run's own folder under the spill folder: a build's export may still run while the
-    next build (which waited for the lock) spills, and each removes only its own."""
-    return settings.spill_dir / f"{os.getpid()}-{time.time_ns()}"
+def spill_folder(settings: Settings, name: str | None = None) -> Path:
+    """A folder of its own under the spill folder: dbt's is fixed (``dbt``: the path is in the
+    profile, and a changed profile costs dbt a full re-parse; builds hold the lock), an export's
+    is per run (it may still run while the next build, which waited for the lock, spills)."""
+    return settings.spill_dir / (name or f"export-{os.getpid()}-{time.time_ns()}")
 
 
 def export_curated(
@@ -305,6 +326,7 @@ def build(
     empty = [
         r for r in resources if not any(k.startswith(f"accepted/{r}/batch_date=") for k in files)
     ]
+    snapshots = [r for r in resources if register.resource(r).delivery.kind == "snapshot"]
     with_deletes = [r for r in resources if r not in empty
                     and any(k.startswith(f"accepted/{r}/_deletes/") for k in files)]  # fmt: skip
 
@@ -314,7 +336,7 @@ def build(
     # parse valid); the next warehouse sits beside the live one so os.replace is a rename
     next_dir = warehouse.parent / f".{warehouse.stem}.next"
     next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
-    spill = spill_folder(settings)
+    spill = spill_folder(settings, "dbt")
     args = [
         "build",
         "--project-dir", str(dbt_project.path),
@@ -349,6 +371,7 @@ def build(
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
         "GOVLAKE_DBT_DELETES": json.dumps(with_deletes),
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
+        "GOVLAKE_DBT_SNAPSHOTS": json.dumps(snapshot_dates(files, set(new), snapshots)),
         "GOVLAKE_DBT_AS_OF": (as_of or beijing_today()).isoformat(),
     }
     with _build_lock(work / "build.lock"):
