@@ -60,7 +60,9 @@ class DeltaResult:
 
 
 def _base_day(lake: Lake, resource: Resource, day: dt.date) -> dt.date:
-    """The newest earlier date with a delivery of ``resource`` (landing or accepted)."""
+    """The date of the sample the delta follows: the newest earlier ``govlake sample`` run
+    (its ``_sample/<date>/truth.json``) with a delivery of ``resource``, else the first
+    delivery (a fixture written straight to the accepted zone). Never an earlier delta."""
     days = set()
     landing = lake.landing(resource.department, resource.id)
     if landing.is_dir():
@@ -73,7 +75,8 @@ def _base_day(lake: Lake, resource: Resource, day: dt.date) -> dt.date:
         raise FileNotFoundError(
             f"no delivery of {resource.id} before {day} in {lake.root}: run `govlake sample` first"
         )
-    return dt.date.fromisoformat(earlier[-1])
+    samples = [d for d in earlier if (lake.root / "_sample" / d / "truth.json").is_file()]
+    return dt.date.fromisoformat(samples[-1] if samples else earlier[0])
 
 
 def _read(lake: Lake, resource: Resource, base_day: dt.date) -> Iterator[pa.Table]:
