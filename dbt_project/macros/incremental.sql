@@ -90,7 +90,8 @@
     {#- read at execution only: an env var read while parsing would make every run re-parse -#}
     {%- set known = fromjson(env_var('GOVLAKE_DBT_SNAPSHOTS', 'null')) if execute else none -%}
     {%- if known is none -%}
-        select batch_date, min(_batch_id) as batch_id, false as is_new
+        select batch_date, min(_batch_id) as batch_id,
+            {% if is_incremental() %}bool_or({{ govlake_new_rows_filter() }}){% else %}false{% endif %} as is_new
         from {{ ref(staging_model) }} group by all
     {%- else -%}
         {%- set rows = known.get(resource, []) -%}

@@ -15,9 +15,14 @@ Why this shape:
   warehouse (``_govlake.build_state``). No new file → dbt does not run at all (nothing changes,
   milliseconds). New files → their batch ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``), dbt selects
   the touched sources and what is downstream, the ``intermediate`` models read only those batches
-  and ``base_person`` / ``base_household`` recompute only the keys they changed. A file that
+  (plus, for a snapshot resource, its delivery dates from the file list,
+  ``GOVLAKE_DBT_SNAPSHOTS``, to end the keys a newer snapshot lacks) and ``base_person`` /
+  ``base_household`` recompute only the keys they changed or ended. A file that
   changed or vanished, a deletion vector new for a part already built (a retraction), or a
   changed dbt project → full refresh.
+- Memory: DuckDB's ``memory_limit`` and a spill folder in the lake (settings
+  ``build_memory_limit`` / ``build_spill_dir``) for dbt (profile) and the export; each run
+  empties its spill folder.
 - Base and open tables that the build rebuilt are then exported to ``curated/`` Parquet, each
   file written aside and renamed (dbt-duckdb's external materialisation writes in place and
   cannot be incremental).
