@@ -374,7 +374,7 @@ def render_current_yaml(register: Register) -> str:
             {"name": n, "description": d} for n, d in HISTORY_COLUMNS.items()
         ]
         for c in history:
-            if c["name"] in keys or c["name"] in ("valid_from", "last_delivered"):
+            if c["name"] in keys:
                 c["data_tests"] = ["not_null"]
         if len(keys) == 1:
             next(c for c in history if c["name"] == keys[0])["data_tests"].append("unique")
