@@ -128,14 +128,6 @@ new_rows as (
     {% endif %}
 
 ),
-
-delivered as (
-
-    select {{ keys | join(', ') }}, min(batch_date) as valid_from, max(batch_date) as last_delivered
-    from new_rows
-    group by all
-
-),
 {% if kind == 'snapshot' %}
 
 snapshots as (
@@ -145,6 +137,12 @@ snapshots as (
 ),
 {% endif %}
 {% if is_incremental() %}
+
+delivered as (
+
+    select distinct {{ keys | join(', ') }} from new_rows
+
+),
 
 stored as (
 
@@ -161,34 +159,31 @@ stored as (
 ),
 {% endif %}
 
+{#- new_rows is read once on a full build (a CTE read twice is materialised: every staged row
+    held in memory); first and last delivery come from window aggregates over the same keys -#}
 candidates as (
 
-    select * from new_rows
+    select *, batch_date as _seen_from, batch_date as _seen_to from new_rows
     {% if is_incremental() %}
     union all by name
-    select * exclude (valid_from, last_delivered, valid_to, ended_by_batch_id) from stored
+    select
+        * exclude (valid_from, last_delivered, valid_to, ended_by_batch_id),
+        valid_from as _seen_from,
+        last_delivered as _seen_to,
+    from stored
     {% endif %}
 
 ),
 
 latest as (
 
-    select * from candidates
+    select
+        * exclude (_seen_from, _seen_to),
+        min(_seen_from) over same_key as valid_from,
+        max(_seen_to) over same_key as last_delivered,
+    from candidates
+    window same_key as (partition by {{ keys | join(', ') }})
     qualify row_number() over (partition by {{ keys | join(', ') }} order by {{ order | join(', ') }}) = 1
-
-),
-
-spans as (
-
-    select {{ keys | join(', ') }}, min(valid_from) as valid_from, max(last_delivered) as last_delivered
-    from (
-        select {{ keys | join(', ') }}, valid_from, last_delivered from delivered
-        {% if is_incremental() %}
-        union all
-        select {{ keys | join(', ') }}, valid_from, last_delivered from stored
-        {% endif %}
-    ) as seen
-    group by all
 
 ),
 
@@ -196,8 +191,6 @@ final as (
 
     select
         latest.*,
-        spans.valid_from,
-        spans.last_delivered,
     {%- if kind == 'snapshot' %}
         ended.batch_date as valid_to,
         ended.batch_id as ended_by_batch_id,
@@ -212,9 +205,8 @@ final as (
         cast(null as varchar) as ended_by_batch_id,
     {%- endif %}
     from latest
-    inner join spans using ({{ keys | join(', ') }})
     {%- if kind == 'snapshot' %}
-    asof left join snapshots as ended on spans.last_delivered < ended.batch_date
+    asof left join snapshots as ended on latest.last_delivered < ended.batch_date
     {%- endif %}
 
 )
