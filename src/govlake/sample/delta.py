@@ -107,7 +107,7 @@ def _read(lake: Lake, resource: Resource, base_day: dt.date) -> Iterator[pa.Tabl
                     column_types={h: pa.string() for h in (labels or names)},
                     strings_can_be_null=True,
                 ),
-            )
+            )  # streaming: one block of the file in memory at a time
             for batch in reader:
                 table = pa.Table.from_batches([batch])
                 yield table.rename_columns([labels.get(c, c) for c in table.column_names])
@@ -122,7 +122,12 @@ def _read(lake: Lake, resource: Resource, base_day: dt.date) -> Iterator[pa.Tabl
 
 
 def _rows(table: pa.Table, resource: Resource) -> list[dict[str, str | None]]:
-    cols = {f.name: table.column(f.name).to_pylist() for f in resource.fields}
+    """Rows as dicts; a field the base files lack (a sample made before the register added it,
+    e.g. the operation column) is None."""
+    present = set(table.column_names)
+    empty = [None] * table.num_rows
+    cols = {f.name: table.column(f.name).to_pylist() if f.name in present else empty
+            for f in resource.fields}  # fmt: skip
     return [dict(zip(cols, values, strict=True)) for values in zip(*cols.values(), strict=True)]
 
 
