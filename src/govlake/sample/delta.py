@@ -134,6 +134,8 @@ def _rows(table: pa.Table, resource: Resource) -> list[dict[str, str | None]]:
 def _complete(row: dict[str, str | None], resource: Resource, register: Register) -> bool:
     """A base row fit to build a change from (the sample's injected defects are left out)."""
     for f in resource.fields:
+        if f.name == resource.delivery.operation:
+            continue  # the delta sets it
         value = row.get(f.name)
         if not f.nullable and (value is None or not str(value).strip()):
             return False
