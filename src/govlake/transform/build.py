@@ -260,6 +260,7 @@ def export_curated(
 
     spill = spill_folder(settings or get_settings())
     config = duckdb_limits(settings or get_settings(), spill)
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
     con = duckdb.connect(str(warehouse), read_only=True, config=config)
     written = []
     try:
@@ -385,6 +386,7 @@ def build(
             write_facts(lake, register)
         shutil.rmtree(next_dir, ignore_errors=True)
         next_dir.mkdir(parents=True)
+        spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
         try:
             if not result.full_refresh or select:  # a selection builds on the rest
                 with _phase(result, "copy"):
