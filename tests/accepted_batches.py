@@ -29,6 +29,7 @@ from govlake.ingest.pseudonym import hmac_hex, normalise_array
 from govlake.lake import Lake, atomic_path
 from govlake.register import Register
 
+KEY_TEXT = "test-key-not-secret"  # the pseudonym key of the dbt tests (GOVLAKE_HMAC_KEY)
 SCALES = {"tiny": (1500, 120), "small": (5_000, 800), "district": (567_851, 30_000)}
 STREETS = ["110107001", "110107002", "110107003", "110107004", "110107005", "110107006",
            "110107009", "110107010", "110107011"]  # fmt: skip
@@ -337,8 +338,10 @@ def generate(
             + hashlib.sha1(f"{seed}{rid}{batch_date}".encode()).hexdigest()[:8]
         )
         cols: dict[str, pa.Array] = {}
+        insert = register.operation_words("insert")[0]  # a first delivery inserts every key
         for f in resource.fields:
-            cols[f.name] = pa.array([r.get(f.name) for r in records], pa.string())
+            default = insert if f.name == resource.delivery.operation else None
+            cols[f.name] = pa.array([r.get(f.name, default) for r in records], pa.string())
         for f in resource.fields:
             if f.pseudonymised:
                 cols[f.pseudonym_column] = hmac_hex(normalise_array(cols[f.name]), key)
@@ -367,3 +370,42 @@ def generate(
 def pseudonym(value: str, key: bytes) -> str:
     """The pseudonym ingest gives ``value`` (same normalisation, same HMAC)."""
     return hmac_hex(pa.array([normalise(value)]), key)[0].as_py()
+
+
+class AcceptedWriter:
+    """``govlake.sample``'s writer interface, writing one clean accepted part per resource (what
+    ingest and gate leave for a batch without defects): register fields as delivered text,
+    pseudonyms, audit columns. The delta generator's build test writes through it."""
+
+    key = KEY_TEXT.encode()
+
+    def __init__(self, resource, lake_root: Path, batch_date: dt.date, scratch: Path,
+                 delivery=None):  # fmt: skip
+        self.resource, self.rows, self.batch_date = resource, 0, batch_date
+        self.batch_id = f"{resource.id}-{batch_date:%Y%m%d}-delta"
+        self.path = (Lake(lake_root).accepted(resource.id) / f"batch_date={batch_date}"
+                     / f"part-{self.batch_id}.parquet")  # fmt: skip
+        self.tables: list[pa.Table] = []
+
+    def append(self, columns: dict[str, list[str | None]]) -> int:
+        start, n = self.rows, len(next(iter(columns.values())))
+        cols = {f.name: pa.array(columns[f.name], pa.string()) for f in self.resource.fields}
+        for f in self.resource.fields:
+            if f.pseudonymised:
+                cols[f.pseudonym_column] = hmac_hex(normalise_array(cols[f.name]), self.key)
+        at = dt.datetime.combine(self.batch_date, dt.time(6), tzinfo=dt.UTC)
+        cols["_batch_id"] = pa.array([self.batch_id] * n, pa.string())
+        cols["_source_file"] = pa.array([f"landing/{self.resource.id}/{self.batch_date}"] * n)
+        cols["_source_row"] = pa.array(range(start + 1, start + n + 1), pa.int64())
+        cols["_ingested_at"] = pa.array([at] * n, pa.timestamp("us", tz="UTC"))
+        self.tables.append(pa.table(cols))
+        self.rows += n
+        return start
+
+    def close(self) -> list[Path]:
+        with atomic_path(self.path) as tmp:
+            pq.write_table(pa.concat_tables(self.tables), tmp)
+        return [self.path]
+
+    def abort(self) -> None:
+        self.tables.clear()

@@ -420,11 +420,12 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
 
 
 def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
-    """Incremental builds (persons moving household and street, households and employment
-    changing, new benefits, new persons, renamed enterprises, a late delivery the stored rows
-    outrank, an as-of date that moves) leave every warehouse and restricted table exactly as a
-    full build of the same accepted zone: the incremental base_person, base_household and
-    conflicts recompute the right keys."""
+    """Incremental builds (persons moving household and street or deregistered with 注销 in the
+    police delta, a household snapshot without some households, employment changing or ended,
+    a benefit snapshot, new persons, renamed enterprises and struck-off ones (吊销 / 注销), a
+    late delivery the stored rows outrank, an as-of date that moves) leave every warehouse and
+    restricted table exactly as a full build of the same accepted zone: keys that left are gone
+    from the base databases and kept in the history with an end date."""
     import shutil
 
     from govlake.settings import get_settings
@@ -444,15 +445,26 @@ def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
     day2, day3 = DAY1 + dt.timedelta(days=1), DAY1 + dt.timedelta(days=2)
 
     def move(i: int, r: dict) -> dict | None:  # every 9th person to the next one's household
+        if i % 13 == 5 and i < len(people) - 20:  # deregistered / moved away: 注销 (a delta)
+            return r | {"operation": "注销"}
         if i % 9 or i + 1 >= len(people):
             return None
         return r | {"household_id": people[i + 1]["household_id"], "street_code": streets[i % 3],
-                    "registration_type": "常住"}  # fmt: skip
+                    "registration_type": "常住", "operation": "变更"}  # fmt: skip
+
+    def households(i: int, r: dict) -> dict | None:  # the next full snapshot
+        if i % 17 == 3:
+            return None  # no longer in the police household register: ends
+        return r | {"member_count": str(int(r["member_count"]) + 1)} if i % 5 == 0 else r
 
     _redeliver(root, "registered_person", day2, move)
-    _redeliver(root, "household", day2,
-               lambda i, r: r | {"member_count": str(int(r["member_count"]) + 1)}
-               if i % 5 == 0 else None)  # fmt: skip
+    _redeliver(root, "household", day2, households)
+    left = {
+        r["citizen_id_key"] for i, r in enumerate(people) if i % 13 == 5 and i < len(people) - 20
+    }
+    day1_households = next((root / "accepted" / "household").glob(f"batch_date={DAY1}/*"))
+    gone_households = {r["household_id"] for i, r in enumerate(
+        pq.read_table(day1_households).to_pylist()) if i % 17 == 3}  # fmt: skip
     generate(root, register, scale="tiny", seed=7, batch_date=day2, key=KEY,
              only={"registered_person"})  # fmt: skip
     # a late delivery dated before DAY1: the stored (newer) rows must keep winning
@@ -460,20 +472,55 @@ def test_incremental_builds_equal_a_full_build(tmp_path, monkeypatch):
                lambda i, r: r | {"ethnicity": "满族"} if i % 11 == 0 else None)  # fmt: skip
     second = build()
     assert second.success and not second.full_refresh, second.message
+    with _wh(root) as con:
+        kept = {k for (k,) in con.execute("select person_key from base.base_person").fetchall()}
+        homes = {
+            h for (h,) in con.execute("select household_id from base.base_household").fetchall()
+        }
+    assert left and not left & kept  # deregistered persons left 人口基础库 incrementally
+    assert gone_households and not gone_households & homes and len(homes) > len(gone_households)
+    with _restricted(root) as con:
+        ended = dict(
+            con.execute(
+                "select citizen_id_key, valid_to from intermediate."
+                "int_police__registered_persons_history where valid_to is not null"
+            ).fetchall()
+        )
+        ended_households = dict(con.execute(
+            "select household_id, ended_by_batch_id from intermediate."
+            "int_police__households_history where valid_to is not null").fetchall())  # fmt: skip
+    assert ended == dict.fromkeys(left, day2)  # kept in the history, with the end date
+    assert set(ended_households) == gone_households
+    assert set(ended_households.values()) == {f"household-{day2:%Y%m%d}-redelivered"}
 
     statuses = sorted({r["employment_status"] for r in _accepted(root, "social_insurance_enrolment")
                        if r["employment_status"]})  # fmt: skip
+    enrolments = _accepted(root, "social_insurance_enrolment")  # DAY1's only, so far
+    stopped = {r["citizen_id_key"] for i, r in enumerate(enrolments) if i % 10 == 2}
+    struck = {normalise(r["credit_code"]) for i, r in enumerate(
+        _accepted(root, "enterprise_registration")) if i % 23 == 4}  # fmt: skip
     _redeliver(root, "social_insurance_enrolment", day3,
-               lambda i, r: r | {"employment_status": statuses[i % len(statuses)]}
+               lambda i, r: r | {"operation": "注销"} if i % 10 == 2
+               else r | {"employment_status": statuses[i % len(statuses)], "operation": "变更"}
                if i % 4 == 0 else None)  # fmt: skip
     _redeliver(root, "elderly_care_benefit", day3,  # benefits for persons who may have none
                lambda i, r: r | {k: people[-1 - i][k] for k in ("citizen_id", "citizen_id_key")}
                if i % 3 == 0 else None)  # fmt: skip
-    _redeliver(root, "enterprise_registration", day3,  # renamed: name conflicts come and go
-               lambda i, r: r | {"entity_name": f"{r['entity_name']}分公司"}
+    _redeliver(root, "enterprise_registration", day3,  # renamed: name conflicts come and go;
+               lambda i, r: r | {"operation": "吊销" if i % 2 else "注销"}  # some struck off
+               if i % 23 == 4 else
+               r | {"entity_name": f"{r['entity_name']}分公司", "operation": "变更"}
                if i % 7 == 0 else None)  # fmt: skip
     third = build()
     assert third.success and not third.full_refresh, third.message
+    with _wh(root) as con:
+        insured = dict(
+            con.execute("select person_key, is_insured from base.base_person").fetchall()
+        )
+        entities = {c for (c,) in con.execute("select credit_code from base.base_legal_entity")
+                    .fetchall()}  # fmt: skip
+    assert stopped and not any(insured.get(k) for k in stopped)  # enrolments ended (注销)
+    assert len(struck) > 3 and not struck & entities  # struck off (吊销 / 注销): left 法人基础库
     # other new batches, same project: dbt reuses its saved parse (run parameters are
     # environment variables read at execution only; --vars would force a re-parse)
     log = (root / "_build" / "dbt_logs" / "dbt.log").read_text(encoding="utf-8")
@@ -566,3 +613,24 @@ def test_catalogue_step_rebuilds_the_tables_only_when_out_of_date(built, monkeyp
     next_time = catalogue_step(later.isoformat())
     assert next_time["models_rebuilt"] and catalogue_as_of() == later
     assert not catalogue_step(later.isoformat())["models_rebuilt"]
+
+
+def test_build_runs_under_the_memory_limit_and_cleans_its_spill_folder(built, monkeypatch):
+    """GOVLAKE_BUILD_MEMORY_LIMIT reaches DuckDB: a limit far too small for the build fails it
+    with DuckDB's out-of-memory error and leaves the warehouse as it was; no spill file stays."""
+    from govlake.settings import get_settings
+    from govlake.transform import build
+
+    root, _, _ = built
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(root))
+    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY.decode())
+    monkeypatch.setenv("GOVLAKE_BUILD_MEMORY_LIMIT", "1MB")
+    get_settings.cache_clear()
+    assert get_settings().spill_dir == root / "_build" / "spill"
+    stamp = (root / "warehouse.duckdb").stat().st_mtime_ns
+    result = build(full_refresh=True)
+    assert not result.success
+    assert "Out of Memory" in result.message and "976.5 KiB" in result.message, result.message
+    assert (root / "warehouse.duckdb").stat().st_mtime_ns == stamp
+    assert not [p for p in (root / "_build" / "spill").rglob("*") if p.is_file()]
+    get_settings.cache_clear()

@@ -40,6 +40,7 @@ def _bad_person_files(register) -> dict[str, tuple[bytes, str]]:
     lines = body.split(b"\r\n")
     ragged = b"\r\n".join([header, *lines[:3], lines[3].rsplit(b",", 2)[0], *lines[4:]])
     not_text = good[:200] + b"\xff\xfe\x80" + good[200:]
+    width = len(register.resource("registered_person").fields)
     return {
         "empty.csv": (b"", "empty file (0 bytes)"),
         "header_only.csv": (header + b"\r\n", "header only, no data rows"),
@@ -48,7 +49,10 @@ def _bad_person_files(register) -> dict[str, tuple[bytes, str]]:
             "missing mandatory column(s): citizen_id (公民身份号码)",
         ),
         "extra.csv": (_person_csv(register, extra="备注"), "unexpected column(s): '备注'"),
-        "ragged.csv": (ragged, "ragged CSV: data row 4 (line 5) has 7 fields, the header has 9"),
+        "ragged.csv": (
+            ragged,
+            f"ragged CSV: data row 4 (line 5) has {width - 2} fields, the header has {width}",
+        ),
         "binary.csv": (not_text, "wrong encoding: neither UTF-8"),
         "notes.txt": (b"hello", "unsupported file type '.txt'"),
     }

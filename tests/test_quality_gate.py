@@ -31,6 +31,7 @@ def person(i: int, **changes: str | None) -> dict:
         "street_code": "110107001",
         "registration_type": "户籍",
         "move_in_date": None,
+        "operation": "新增",
     }
     row.update(changes)
     return row

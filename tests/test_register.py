@@ -141,6 +141,29 @@ BAD_EDITS = {
         r"statistics\.yml.*resource economic_indicator.*latest_by names unknown field\(s\): "
         "revison",
     ),
+    "operation on a snapshot": (
+        "police",
+        lambda d: d["resources"][1]["delivery"].update(operation="household_type"),
+        r"police\.yml.*resource household / delivery.*operation 'household_type' applies only "
+        "to kind: delta",
+    ),
+    "operation that is no field": (
+        "police",
+        lambda d: d["resources"][0]["delivery"].update(operation="op"),
+        r"police\.yml.*resource registered_person.*delivery operation 'op' is not a field",
+    ),
+    "operation without the operation vocabulary": (
+        "police",
+        lambda d: d["resources"][0]["delivery"].update(operation="sex"),
+        r"police\.yml.*resource registered_person.*operation field 'sex' must be .*"
+        r"allowed: \[vocab:operation\]",
+    ),
+    "unknown delivery kind": (
+        "tax",
+        lambda d: d["resources"][0]["delivery"].update(kind="full"),
+        r"tax\.yml.*resource tax_registration / delivery / kind: Input should be 'snapshot' or "
+        "'delta'",
+    ),
     "duplicate label": (
         "health",
         lambda d: _field(d, "medical_institution", "staff").update(label="床位数"),
@@ -154,6 +177,31 @@ def test_bad_register_entry_is_reported_with_place(catalog_copy: Path, case: str
     dept, change, message = BAD_EDITS[case]
     _edit(catalog_copy, dept, change)
     with pytest.raises(RegisterError, match="(?s)" + message):
+        load_register(catalog_copy)
+
+
+def test_delivery_kinds_of_the_sample_register(register) -> None:
+    """A full extract is a snapshot (the default); change feeds name their operation column,
+    whose words the vocabulary maps to insert / update / delete."""
+    from govlake.register import DeliveryKind
+
+    kinds = {r.id: r.delivery.kind for r in register.resources.values()}
+    assert kinds["household"] is DeliveryKind.snapshot
+    assert kinds["statistical_unit"] is DeliveryKind.snapshot
+    for rid in ("registered_person", "social_insurance_enrolment", "enterprise_registration"):
+        assert kinds[rid] is DeliveryKind.delta
+        assert register.resource(rid).operation_field.label == "操作类型"
+    assert register.resource("tourism_monthly").operation_field is None
+    assert {"注销", "吊销", "删除"} <= set(register.operation_words("delete"))
+    assert "新增" in register.operation_words("insert")
+    assert "注销" not in register.operation_words("update")
+
+
+def test_operation_words_must_say_insert_update_or_delete(catalog_copy: Path) -> None:
+    vocab = catalog_copy / "vocab.yml"
+    text = vocab.read_text(encoding="utf-8").replace("注销: delete", "注销: remove")
+    vocab.write_text(text, encoding="utf-8")
+    with pytest.raises(RegisterError, match=r"vocabulary 'operation'.*\(found remove\)"):
         load_register(catalog_copy)
 
 

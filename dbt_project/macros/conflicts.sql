@@ -27,12 +27,12 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The entities whose current row in one of the compared models (`inputs`: [model, key]
-    pairs) changed in this run: an incremental conflicts run forgets their rows (pre-hook) and
-    compares them again; every other entity's rows stay as they are. -#}
+{#- The entities whose row in one of the compared resources (`inputs`: [history model, key]
+    pairs) changed or ended in this run: an incremental run forgets their rows (pre-hook) and
+    computes them again; every other entity's rows stay as they are. -#}
 {% macro govlake_changed_entities(inputs) -%}
     {%- for model, key in inputs %}
-    select {{ key }} as entity_key from {{ ref(model) }} where {{ govlake_changed_rows_filter() }}
+    select {{ key }} as entity_key from {{ ref(model) }} where {{ govlake_changed_keys_filter() }}
     {%- if not loop.last %}
     union{% endif %}
     {%- endfor %}
@@ -41,5 +41,13 @@
 {% macro govlake_forget_changed_conflicts(inputs) -%}
     {%- if is_incremental() -%}
     delete from {{ this }} where entity_key in ({{ govlake_changed_entities(inputs) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Incremental base models: forget the stored rows of every changed or ended entity before the
+    model inserts the current ones again (a key that left is not inserted, so it is gone). -#}
+{% macro govlake_forget_changed(key_column, inputs) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ key_column }} in ({{ govlake_changed_entities(inputs) }})
     {%- endif -%}
 {%- endmacro %}

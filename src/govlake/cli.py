@@ -58,12 +58,39 @@ def sample(
     batch_date: Annotated[
         str | None, typer.Option("--date", help="landing date YYYY-MM-DD")
     ] = None,
+    delta: Annotated[
+        bool,
+        typer.Option(
+            "--delta",
+            help="instead: the day's deliveries after the existing sample (1% of persons "
+            "changed, some deregistered; the month's enrolments; entities struck off)",
+        ),
+    ] = False,
 ) -> None:
     """Write synthetic department extracts into the landing zone (never real personal data)."""
     from govlake.sample import generate
     from govlake.settings import get_settings
 
     day = dt.date.fromisoformat(batch_date) if batch_date else dt.date.today()
+    if delta:
+        from govlake.sample.delta import generate_delta
+
+        try:
+            done = generate_delta(get_settings().lake_root, day=day, seed=seed)
+        except (FileNotFoundError, ValueError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        table = Table(
+            "resource", "rows", title=f"delta seed={seed} → {day} (after {done.base_day})"
+        )
+        for name, rows in sorted(done.rows.items()):
+            table.add_row(name, f"{rows:,}")
+        console.print(table)
+        console.print(
+            f"{len(done.left):,} persons left (注销), {len(done.changed):,} changed, "
+            f"{len(done.born):,} born; {len(done.struck_off):,} entities struck off"
+        )
+        return
     with _progress() as bar:
         tasks: dict[str, int] = {}
 

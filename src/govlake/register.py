@@ -144,9 +144,32 @@ class Classification(_Strict):
         return f"{self.category}{self.item}{self.subitem}{self.detail}"
 
 
+class DeliveryKind(StrEnum):
+    """What one delivery of a resource is; the base databases follow it (docs/register.md)."""
+
+    snapshot = "snapshot"  # 全量: the whole extract; keys it lacks have left (end dated)
+    delta = "delta"  # 增量: changes only; its operation column says insert / update / delete
+
+
+OPERATION_VOCAB = "operation"  # vocab.yml: the words departments write → insert/update/delete
+OPERATIONS = ("insert", "update", "delete")
+
+
 class Delivery(_Strict):
     """How the provider delivers the extract (what ingestion expects, not what it requires)."""
 
+    kind: DeliveryKind = Field(
+        default=DeliveryKind.snapshot,
+        description="snapshot (全量, the default: every delivery is the whole extract, and a key "
+        "missing from the newest one has left) or delta (增量: only changes; rows of keys not "
+        "delivered stay as they are)",
+    )
+    operation: str | None = Field(
+        default=None,
+        description="delta only: the field (allowed: [vocab:operation]) whose value says what a "
+        "row does, e.g. 新增 / 变更 / 注销; without one a delta only adds and updates (a series "
+        "of months)",
+    )
     format: FileFormat
     encoding: Literal["utf-8", "utf-8-sig", "gb18030"] = "utf-8"
     headers: Literal["zh", "en"] = "zh"
@@ -160,6 +183,11 @@ class Delivery(_Strict):
             raise ValueError(f"sheet {self.sheet!r} applies only to format xlsx, not {self.format}")
         if self.sheet is not None and not self.sheet.strip():
             raise ValueError("sheet is empty: name the sheet to read, or leave it out")
+        if self.operation is not None and self.kind is not DeliveryKind.delta:
+            raise ValueError(
+                f"operation {self.operation!r} applies only to kind: delta (a snapshot has no "
+                "operation column: a key missing from it has left)"
+            )
         return self
 
 
@@ -296,7 +324,23 @@ class Resource(CatalogueFields):
         unknown = [name for name in self.latest_by if name not in self.field_map]
         if unknown:
             raise ValueError(f"latest_by names unknown field(s): {', '.join(unknown)}")
+        op = self.delivery.operation
+        if op is not None:
+            item = self.field_map.get(op)
+            if item is None:
+                raise ValueError(f"delivery operation {op!r} is not a field of the resource")
+            if item.key or item.nullable or item.allowed != [f"vocab:{OPERATION_VOCAB}"]:
+                raise ValueError(
+                    f"operation field {op!r} must be a non-key field with nullable: false and "
+                    f"allowed: [vocab:{OPERATION_VOCAB}] (the gate checks its words)"
+                )
         return self
+
+    @property
+    def operation_field(self) -> InfoItem | None:
+        """The delta's operation column (操作类型), if it has one."""
+        op = self.delivery.operation
+        return self.field_map[op] if op else None
 
 
 class DerivedResource(CatalogueFields):
@@ -354,6 +398,10 @@ class Register:
         if item.allowed and len(item.allowed) == 1 and item.allowed[0].startswith("vocab:"):
             return list(self.vocab[item.allowed[0].removeprefix("vocab:")])
         return item.allowed
+
+    def operation_words(self, meaning: str) -> list[str]:
+        """The words (vocab ``operation``) departments write for insert, update or delete."""
+        return [w for w, m in self.vocab.get(OPERATION_VOCAB, {}).items() if m == meaning]
 
     def authorities(self) -> dict[str, tuple[str, InfoItem]]:
         """base_attribute → (resource id, field) of its one authoritative source (一数一源)."""
@@ -431,6 +479,20 @@ def _check_vocab(register: Register, files: dict[str, Path]) -> None:
                     )
 
 
+def _check_operations(register: Register, files: dict[str, Path]) -> None:
+    words = register.vocab.get(OPERATION_VOCAB)
+    users = [r.id for r in register.resources.values() if r.delivery.operation]
+    if not users:
+        return
+    bad = sorted({str(m) for m in (words or {}).values()} - set(OPERATIONS))
+    if not words or bad:
+        raise RegisterError(
+            f"{files[users[0]]}: resource {users[0]} / delivery operation: vocabulary "
+            f"{OPERATION_VOCAB!r} of vocab.yml must map each word to one of "
+            f"{', '.join(OPERATIONS)}" + (f" (found {', '.join(bad)})" if bad else "")
+        )
+
+
 def _check_across(register: Register, files: dict[str, Path]) -> None:
     codes: dict[str, str] = {}
     by_attr: dict[str, list[tuple[str, InfoItem]]] = defaultdict(list)
@@ -491,5 +553,6 @@ def load_register(directory: Path | None = None) -> Register:
     vocab = load_yaml(vocab_path.read_text(encoding="utf-8")) if vocab_path.exists() else {}
     register = Register(departments, vocab or {})
     _check_vocab(register, files)
+    _check_operations(register, files)
     _check_across(register, files)
     return register

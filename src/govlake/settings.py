@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     )
     portal_port: int = Field(default=5000, gt=0, lt=65536, description="local portal's port")
     duckdb_threads: int = Field(default=0, description="0 = DuckDB's default (all cores)")
+    # the build (dbt) and its curated export: DuckDB spills to disk above the limit
+    build_memory_limit: str = Field(
+        default="4GB",
+        pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+        description="DuckDB memory_limit of the build and the export (e.g. 4GB, 512MiB)",
+    )
+    build_spill_dir: Path | None = Field(
+        default=None,
+        description="DuckDB temp_directory of the build (default <lake>/_build/spill; emptied "
+        "after each build)",
+    )
     catalogue_base_uri: str = Field(
         default="https://data.bjsjs.gov.cn/",
         description="where the catalogue and open-data portal are served: the base of the DCAT "
@@ -126,6 +137,7 @@ class Settings(BaseSettings):
         "hmac_key_file",
         "airflow_home",
         "portal_home",
+        "build_spill_dir",
     )
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
@@ -142,6 +154,10 @@ class Settings(BaseSettings):
     @property
     def warehouse(self) -> Path:
         return self.warehouse_path or self.lake_root / "warehouse.duckdb"
+
+    @property
+    def spill_dir(self) -> Path:
+        return self.build_spill_dir or self.lake_root / "_build" / "spill"
 
     @property
     def key_file(self) -> Path:
@@ -174,6 +190,8 @@ class Settings(BaseSettings):
             "ckan_token": "******" if self.ckan_token else "(not set)",
             "portal_home": str(self.portal_home),
             "duckdb_threads": str(self.duckdb_threads or "auto"),
+            "build_memory_limit": self.build_memory_limit,
+            "build_spill_dir": str(self.spill_dir),
             "catalogue_base_uri": self.catalogue_base_uri,
             "catalogue_license": self.catalogue_license,
             "ingest_lock_timeout": f"{self.ingest_lock_timeout:g} s",

@@ -1,14 +1,18 @@
 -- 人口基础库: one row per household (户) of the police household register, with the members the
 -- person register links to it. The address is personal and stays in the restricted zone.
--- Incremental: a run recomputes the households whose row changed or whose member count in
--- base_person moved (counting all members is cheap; rewriting ~220k rows is not).
+-- Incremental: a run recomputes the households whose row changed or ended (a snapshot without
+-- them: the pre-hook forgets them, the model inserts those still current) or whose member
+-- count in base_person moved (counting all members is cheap; rewriting ~220k rows is not).
+{%- set inputs = [['int_police__households_history', 'household_id']] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='household_id',
     on_schema_change='fail',
+    pre_hook="{{ govlake_forget_changed('household_id', " ~ inputs ~ ") }}",
 ) }}
-
+{% for model, _ in inputs %}-- depends_on: {{ ref(model) }}
+{% endfor %}
 with
 
 households as (
@@ -28,8 +32,7 @@ members as (
 {% if is_incremental() %}
 changed as (
 
-    select household_id from households
-    where {{ govlake_changed_rows_filter() }}
+    {{ govlake_changed_entities(inputs) }}
     union
     select stored.household_id from {{ this }} as stored
     left join members on members.household_id = stored.household_id
@@ -60,7 +63,7 @@ final as (
     left join members on members.household_id = households.household_id
     left join streets on streets.code = households.street_code
     {% if is_incremental() %}
-    where households.household_id in (select household_id from changed)
+    where households.household_id in (select entity_key from changed)
     {% endif %}
 
 )

@@ -1,7 +1,9 @@
 -- 法人基础库 (多证合一): one row per valid unified social credit code known to market regulation,
 -- tax or statistics. Each attribute from its authoritative department; where that department
 -- does not know the entity, the value of another department fills in (the *_source columns say
--- which). Disagreements between departments are in the conflicts models.
+-- which). Disagreements between departments are in the conflicts models. An entity market
+-- regulation has struck off (its change feed's 注销 / 吊销) leaves, even while tax or statistics
+-- still list it: market regulation is the authority on whether it exists.
 with
 
 market as (
@@ -22,13 +24,25 @@ stats as (
 
 ),
 
+struck_off as (
+
+    select credit_code
+    from {{ ref('int_market_regulation__enterprise_registrations_history') }}
+    where valid_to is not null
+
+),
+
 codes as (
 
-    select credit_code from market
-    union
-    select credit_code from tax
-    union
-    select credit_code from stats
+    (
+        select credit_code from market
+        union
+        select credit_code from tax
+        union
+        select credit_code from stats
+    )
+    except
+    select credit_code from struck_off
 
 ),
 

@@ -1,18 +1,28 @@
 -- 人口基础库: one row per person known to the police register (the authority for who lives in
 -- the district); each attribute from its authoritative department (register: authoritative).
 -- Incremental: a daily delta changes a few thousand of ~570k persons, so a run recomputes only
--- the persons whose current row in one of its inputs changed (delete+insert on person_key); the
--- post-hook moves everyone's age to the new as-of date. Same rows as a full build.
+-- the persons whose row in one of its inputs changed or ended (the pre-hook forgets them, the
+-- model inserts those still current: a person deregistered (注销) or whose benefit list left
+-- them out is updated or gone); the post-hook moves everyone's age to the new as-of date. Same
+-- rows as a full build.
+{%- set inputs = [
+    ['int_police__registered_persons_history', 'citizen_id_key'],
+    ['int_hrss__social_insurance_enrolments_history', 'citizen_id_key'],
+    ['int_civil_affairs__elderly_care_benefits_history', 'citizen_id_key'],
+    ['int_civil_affairs__disability_benefits_history', 'citizen_id_key'],
+] %}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='person_key',
     on_schema_change='fail',
+    pre_hook="{{ govlake_forget_changed('person_key', " ~ inputs ~ ") }}",
     post_hook="{{ govlake_refresh_ages(this, ref('int_police__registered_persons_current')) }}",
 ) }}
-{#- incremental runs read every input for the changed persons only -#}
+{% for model, _ in inputs %}-- depends_on: {{ ref(model) }}
+{% endfor %}{#- incremental runs read every input for the changed persons only -#}
 {%- set only_changed -%}
-    {% if is_incremental() %}where citizen_id_key in (select citizen_id_key from changed){% endif %}
+    {% if is_incremental() %}where citizen_id_key in (select entity_key from changed){% endif %}
 {%- endset %}
 
 with
@@ -20,17 +30,7 @@ with
 
 changed as (
 
-    select citizen_id_key from {{ ref('int_police__registered_persons_current') }}
-    where {{ govlake_changed_rows_filter() }}
-    union
-    select citizen_id_key from {{ ref('int_hrss__social_insurance_enrolments_current') }}
-    where {{ govlake_changed_rows_filter() }}
-    union
-    select citizen_id_key from {{ ref('int_civil_affairs__elderly_care_benefits_current') }}
-    where {{ govlake_changed_rows_filter() }}
-    union
-    select citizen_id_key from {{ ref('int_civil_affairs__disability_benefits_current') }}
-    where {{ govlake_changed_rows_filter() }}
+    {{ govlake_changed_entities(inputs) }}
 
 ),
 {% endif %}

@@ -534,6 +534,8 @@ class GenericResource:
         derived = self._derived(f, row)
         if derived is not None:
             return derived
+        if f.name == self.res.delivery.operation:  # a first delivery inserts every key (新增)
+            return [self.register.operation_words("insert")[0]] * n
         allowed = self.register.allowed_values(f)
         if allowed:
             return pick(rng, np.array(allowed, dtype=object), n).tolist()

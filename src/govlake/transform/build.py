@@ -15,9 +15,14 @@ Why this shape:
   warehouse (``_govlake.build_state``). No new file → dbt does not run at all (nothing changes,
   milliseconds). New files → their batch ids go to dbt (``GOVLAKE_DBT_NEW_BATCHES``), dbt selects
   the touched sources and what is downstream, the ``intermediate`` models read only those batches
-  and ``base_person`` / ``base_household`` recompute only the keys they changed. A file that
+  (plus, for a snapshot resource, its delivery dates from the file list,
+  ``GOVLAKE_DBT_SNAPSHOTS``, to end the keys a newer snapshot lacks) and ``base_person`` /
+  ``base_household`` recompute only the keys they changed or ended. A file that
   changed or vanished, a deletion vector new for a part already built (a retraction), or a
   changed dbt project → full refresh.
+- Memory: DuckDB's ``memory_limit`` and a spill folder in the lake (settings
+  ``build_memory_limit`` / ``build_spill_dir``) for dbt (profile) and the export; each run
+  empties its spill folder.
 - Base and open tables that the build rebuilt are then exported to ``curated/`` Parquet, each
   file written aside and renamed (dbt-duckdb's external materialisation writes in place and
   cannot be incremental).
@@ -94,6 +99,26 @@ def accepted_files(lake: Lake, resources: list[str]) -> dict[str, list[int]]:
 
 def batch_id_of(relative: str) -> str:
     return Path(relative).stem.removeprefix("part-")
+
+
+def snapshot_dates(
+    files: dict[str, list[int]], new: set[str], resources: list[str]
+) -> dict[str, list[list]]:
+    """Per snapshot resource, each delivery date with its first batch id and whether a batch
+    of that date is new: the history models end the keys a later snapshot lacks. From the file
+    list, so a full and an incremental build see the same snapshots without reading them."""
+    out: dict[str, list[list]] = {}
+    for rid in resources:
+        dates: dict[str, list] = {}
+        prefix = f"accepted/{rid}/batch_date="
+        for rel in files:
+            if rel.startswith(prefix):
+                day = rel[len(prefix) :].split("/", 1)[0]
+                entry = dates.setdefault(day, [day, batch_id_of(rel), False])
+                entry[1] = min(entry[1], batch_id_of(rel))
+                entry[2] = entry[2] or rel in new
+        out[rid] = [dates[d] for d in sorted(dates)]
+    return out
 
 
 def previous_state(warehouse: Path) -> tuple[dict[str, list[int]], str] | None:
@@ -203,8 +228,28 @@ def _write_state(path: Path, files: dict[str, list[int]], fingerprint: str) -> N
         con.close()
 
 
+def duckdb_limits(settings: Settings, spill: Path) -> dict[str, str]:
+    """DuckDB settings that bound a build's memory: above the limit it spills to ``spill`` (in
+    the lake's spill folder) rather than growing; the dbt profile applies the same ones."""
+    return {
+        "memory_limit": settings.build_memory_limit,
+        "temp_directory": str(spill),
+        "preserve_insertion_order": "false",
+    }
+
+
+def spill_folder(settings: Settings, name: str | None = None) -> Path:
+    """A folder of its own under the spill folder: dbt's is fixed (``dbt``: the path is in the
+    profile, and a changed profile costs dbt a full re-parse; builds hold the lock), an export's
+    is per run (it may still run while the next build, which waited for the lock, spills)."""
+    return settings.spill_dir / (name or f"export-{os.getpid()}-{time.time_ns()}")
+
+
 def export_curated(
-    warehouse: Path, lake: Lake, only: set[tuple[str, str]] | None = None
+    warehouse: Path,
+    lake: Lake,
+    only: set[tuple[str, str]] | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Base and open tables → ``curated/<schema>/<model>.parquet``, each written aside first.
 
@@ -213,7 +258,10 @@ def export_curated(
     """
     import duckdb
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    spill = spill_folder(settings or get_settings())
+    config = duckdb_limits(settings or get_settings(), spill)
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
+    con = duckdb.connect(str(warehouse), read_only=True, config=config)
     written = []
     try:
         schemas = ", ".join(_sql_string(s) for s in EXPORTED_SCHEMAS)
@@ -233,6 +281,7 @@ def export_curated(
             written.append(str(target.relative_to(lake.root)))
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return written
 
 
@@ -283,6 +332,7 @@ def build(
     empty = [
         r for r in resources if not any(k.startswith(f"accepted/{r}/batch_date=") for k in files)
     ]
+    snapshots = [r for r in resources if register.resource(r).delivery.kind == "snapshot"]
     with_deletes = [r for r in resources if r not in empty
                     and any(k.startswith(f"accepted/{r}/_deletes/") for k in files)]  # fmt: skip
 
@@ -292,6 +342,7 @@ def build(
     # parse valid); the next warehouse sits beside the live one so os.replace is a rename
     next_dir = warehouse.parent / f".{warehouse.stem}.next"
     next_wh, next_rs = next_dir / warehouse.name, next_dir / restricted.name
+    spill = spill_folder(settings, "dbt")
     args = [
         "build",
         "--project-dir", str(dbt_project.path),
@@ -319,11 +370,14 @@ def build(
         "GOVLAKE_LAKE_ROOT": str(lake.root.resolve()),
         "GOVLAKE_REGISTER_DIR": str(settings.register_dir.resolve()),
         "GOVLAKE_DBT_THREADS": str(settings.duckdb_threads or os.cpu_count() or 2),
+        "GOVLAKE_DBT_MEMORY_LIMIT": settings.build_memory_limit,
+        "GOVLAKE_DBT_SPILL_DIR": str(spill),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # run parameters as env vars: changing --vars would force a full re-parse
         "GOVLAKE_DBT_EMPTY_SOURCES": json.dumps(empty),
         "GOVLAKE_DBT_DELETES": json.dumps(with_deletes),
         "GOVLAKE_DBT_NEW_BATCHES": json.dumps(None if result.full_refresh else result.new_batches),
+        "GOVLAKE_DBT_SNAPSHOTS": json.dumps(snapshot_dates(files, set(new), snapshots)),
         "GOVLAKE_DBT_AS_OF": (as_of or beijing_today()).isoformat(),
     }
     with _build_lock(work / "build.lock"):
@@ -332,6 +386,7 @@ def build(
             write_facts(lake, register)
         shutil.rmtree(next_dir, ignore_errors=True)
         next_dir.mkdir(parents=True)
+        spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates the last folder only
         try:
             if not result.full_refresh or select:  # a selection builds on the rest
                 with _phase(result, "copy"):
@@ -363,10 +418,11 @@ def build(
         finally:
             release_database()
             shutil.rmtree(next_dir, ignore_errors=True)
+            shutil.rmtree(spill, ignore_errors=True)
     with _phase(result, "export"):
         # a selection re-exports only what it rebuilt, even when the project changed
         everything = result.full_refresh and not select
-        result.exported = export_curated(warehouse, lake, None if everything else built)
+        result.exported = export_curated(warehouse, lake, None if everything else built, settings)
     result.seconds = time.perf_counter() - started
     counts = ", ".join(f"{n} {s}" for s, n in sorted(result.nodes.items()))
     mode = "full" if result.full_refresh else f"incremental ({len(result.new_batches)} new)"

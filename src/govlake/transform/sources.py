@@ -292,18 +292,51 @@ def render_staging_sql(resource: Resource) -> str:
     )
 
 
-def render_current_sql(resource: Resource) -> str:
-    """One line per model: the logic lives in the ``govlake_current_rows`` macro."""
+def history_model(resource: Resource) -> str:
+    """``int_<department>__<resource>s_history``: every key ever delivered, with its dates."""
+    return f"int_{resource.department}__{plural(resource.id)}_history"
+
+
+HISTORY_COLUMNS = {
+    "valid_from": "date of the first batch that delivered the key",
+    "last_delivered": "date of the newest batch that delivered the key",
+    "valid_to": "date the key left (a delete, or the first later snapshot without it); "
+    "null while current",
+    "ended_by_batch_id": "the batch that ended the key (null while current)",
+}
+
+
+def render_history_sql(resource: Resource, register: Register) -> str:
+    """One call per model: the logic lives in the ``govlake_history_rows`` macro; the
+    delivery kind, operation column and the words that delete come from the register."""
     keys = staged_key_columns(resource)
     order = [
         *(f"{name} desc nulls last" for name in resource.latest_by),
         "batch_date desc", "_ingested_at desc", "_source_row desc",
     ]  # fmt: skip
+    op = resource.delivery.operation
+    deletes = register.operation_words("delete") if op else []
     return (
-        f"-- GENERATED from the register (resource {resource.id}): latest valid row per key\n"
+        f"-- GENERATED from the register (resource {resource.id}, delivery kind "
+        f"{resource.delivery.kind.value}): every key with its latest valid row and dates\n"
         f"{{{{ config(unique_key={keys!r}) }}}}\n\n"
-        f"{{{{ govlake_current_rows(\n    {staging_model(resource)!r},\n    keys={keys!r},\n"
-        f"    conditions={list(_key_filter(resource))!r},\n    order={order!r},\n) }}}}\n"
+        f"{{{{ govlake_history_rows(\n    {staging_model(resource)!r},\n"
+        f"    resource={resource.id!r},\n    keys={keys!r},\n"
+        f"    conditions={list(_key_filter(resource))!r},\n    order={order!r},\n"
+        f"    kind={resource.delivery.kind.value!r},\n    operation={op!r},\n"
+        f"    deletes={deletes!r},\n) }}}}\n"
+    ).replace("operation=None", "operation=none")
+
+
+def render_current_sql(resource: Resource) -> str:
+    """A view: the history's keys that have not left."""
+    hidden = ", ".join(HISTORY_COLUMNS)
+    return (
+        f"-- GENERATED from the register (resource {resource.id}): the current row per key\n"
+        "{{ config(materialized='view') }}\n\n"
+        f"select * exclude ({hidden})\n"
+        f"from {{{{ ref({history_model(resource)!r}) }}}}\n"
+        "where valid_to is null\n"
     )
 
 
@@ -332,25 +365,41 @@ def render_staging_yaml(resources: list[Resource]) -> str:
 
 
 def render_current_yaml(register: Register) -> str:
+    """History and current models; the key tests run on the history (current is its view)."""
     models = []
     for r in sorted(register.resources.values(), key=lambda r: r.id):
         keys = staged_key_columns(r)
         columns = [{"name": n, "description": d} for n, d in staged_columns(r)]
-        for c in columns:
+        history = [dict(c) for c in columns] + [
+            {"name": n, "description": d} for n, d in HISTORY_COLUMNS.items()
+        ]
+        for c in history:
             if c["name"] in keys:
                 c["data_tests"] = ["not_null"]
         if len(keys) == 1:
-            next(c for c in columns if c["name"] == keys[0])["data_tests"].append("unique")
+            next(c for c in history if c["name"] == keys[0])["data_tests"].append("unique")
+        kind = r.delivery.kind.value
         model: dict = {
-            "name": current_model(r),
-            "description": f"{r.name}: the current (latest delivered) valid row per key "
-            f"({', '.join(keys)}); incremental, only new batches are read.",
-            "meta": {"resource": r.id},
-            "columns": columns,
+            "name": history_model(r),
+            "description": f"{r.name}: every key ({', '.join(keys)}) ever delivered, its latest "
+            f"valid row and when it was valid; delivery kind {kind}. Incremental: only new "
+            "batches are read.",
+            "meta": {"resource": r.id, "delivery_kind": kind},
+            "columns": history,
         }
         if len(keys) > 1:
             model["data_tests"] = [{"govlake_unique_combination": {"arguments": {"columns": keys}}}]
         models.append(model)
+        models.append(
+            {
+                "name": current_model(r),
+                "description": f"{r.name}: the current (latest delivered) valid row per key "
+                f"({', '.join(keys)}) of the keys that have not left (view of "
+                f"{history_model(r)}).",
+                "meta": {"resource": r.id},
+                "columns": columns,
+            }
+        )
     return _models_yaml(models)
 
 
@@ -391,7 +440,7 @@ def render_conflicts_sql(register: Register) -> str:
         )
     body = "\n\n    union all\n\n".join(parts)
     inputs = sorted(
-        {(current_model(p[side]), p[f"{side}_key"]) for p in conflict_pairs(register)
+        {(history_model(p[side]), p[f"{side}_key"]) for p in conflict_pairs(register)
          for side in ("auth", "other")}
     )  # fmt: skip
     models = [list(i) for i in inputs]
@@ -406,7 +455,8 @@ def render_conflicts_sql(register: Register) -> str:
         "    materialized='incremental',\n"
         "    incremental_strategy='append',\n"
         '    pre_hook="{{ govlake_forget_changed_conflicts(" ~ compared_models ~ ") }}",\n'
-        ") }}\n\n"
+        ") }}\n"
+        "{% for model, _ in compared_models %}-- depends_on: {{ ref(model) }}\n{% endfor %}\n"
         "with\n"
         "{% if is_incremental() %}\n\n"
         "changed_keys as (\n{{ govlake_changed_entities(compared_models) }}\n),\n"
@@ -536,6 +586,7 @@ def rendered(register: Register) -> dict[str, str]:
         for r in resources:
             out[f"{folder}/{staging_model(r)}.sql"] = render_staging_sql(r)
     for r in register.resources.values():
+        out[f"models/intermediate/{history_model(r)}.sql"] = render_history_sql(r, register)
         out[f"models/intermediate/{current_model(r)}.sql"] = render_current_sql(r)
     out["models/intermediate/_intermediate__models.yml"] = render_current_yaml(register)
     out["models/conflicts/conflicts.sql"] = render_conflicts_sql(register)
