@@ -160,8 +160,12 @@ def test_streaming_memory_is_bounded_by_the_batch_not_the_file(tmp_path, registe
     header = ",".join(f.label for f in res.fields)
     lines = [header]
     for i in range(320_000):
-        lines.append(f"11010719{i % 90 + 10}0101{i % 10000:04d},姓名{i},男,1980-01-01,汉族,"
-                     f"H{i:07d},110107001,户籍,2020-02-0{i % 9 + 1}")  # fmt: skip
+        row = {"citizen_id": f"11010719{i % 90 + 10}0101{i % 10000:04d}", "person_name": f"姓名{i}",
+               "sex": "男", "birth_date": "1980-01-01", "ethnicity": "汉族",
+               "household_id": f"H{i:07d}", "street_code": "110107001",
+               "registration_type": "户籍", "move_in_date": f"2020-02-0{i % 9 + 1}",
+               "operation": "新增"}  # fmt: skip
+        lines.append(",".join(row[f.name] for f in res.fields))
     path = tmp_path / "big.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
     size = path.stat().st_size
