@@ -145,10 +145,10 @@ def _record_batches(
     """The part's record batches (at most ``rows`` rows, never spanning two row groups), read
     one row group at a time.
 
-    One ``iter_batches`` over the whole file keeps every column chunk it has read from the file
-    allocated until it ends (pyarrow 26: the Arrow pool grows by the part's compressed size,
-    about 12 MB per 131,072-row group of registered persons, 2 GB for a city), so the gate's
-    memory grew with the part; a reader per row group frees its chunks when it is done
+    One ``iter_batches`` over the whole file (pyarrow 26) keeps the column chunks it has read
+    allocated until it ends, on raw parts and whenever it reads some of a file's columns: the
+    gate's memory grew with the part, by about its compressed size (bench/RESULTS.md,
+    ingest_city). A reader per row group frees its chunks when it is done
     (``tests/test_gate_memory.py``).
     """
     for group in range(pf.num_row_groups):
