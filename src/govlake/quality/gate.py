@@ -139,12 +139,28 @@ class _PartWriter:
         self.tmp.unlink(missing_ok=True)
 
 
+def _record_batches(
+    pf: pq.ParquetFile, rows: int, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The part's record batches (at most ``rows`` rows, never spanning two row groups), read
+    one row group at a time.
+
+    One ``iter_batches`` over the whole file (pyarrow 26) keeps the column chunks it has read
+    allocated until it ends, on raw parts and whenever it reads some of a file's columns: the
+    gate's memory grew with the part, by about its compressed size (bench/RESULTS.md,
+    ingest_city). A reader per row group frees its chunks when it is done
+    (``tests/test_gate_memory.py``).
+    """
+    for group in range(pf.num_row_groups):
+        yield from pf.iter_batches(batch_size=rows, row_groups=[group], columns=columns)
+
+
 def _batches(path: Path, rows: int, encoded: list[str]) -> Iterator[tuple[int, pa.Table]]:
     """(first row position, table) of ``rows`` rows at a time; ``encoded`` columns read as
     dictionaries, as Parquet stores them (``frame.encoded_columns``)."""
     pf = pq.ParquetFile(path, read_dictionary=encoded or None)
     start, pending, count = 0, [], 0
-    for rb in pf.iter_batches(batch_size=rows):  # a batch never spans two row groups
+    for rb in _record_batches(pf, rows):
         pending.append(rb)
         count += rb.num_rows
         if count < rows:
@@ -216,8 +232,7 @@ def _duplicates(lake: Lake, path: Path, res: Any, rows: int) -> _Duplicates:
             con.execute(f"create table keys (pos bigint, src bigint, {columns})")
             pf = pq.ParquetFile(path)
             start = 0
-            for rb in pf.iter_batches(batch_size=rows, columns=[f.name for f in keys]
-                                      + ["_source_row"]):  # fmt: skip
+            for rb in _record_batches(pf, rows, [f.name for f in keys] + ["_source_row"]):
                 n = rb.num_rows
                 batch = {"pos": pa.array(np.arange(start, start + n, dtype=np.int64)),
                          "src": rb.column("_source_row")}  # fmt: skip
