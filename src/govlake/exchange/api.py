@@ -465,8 +465,6 @@ def create_app(
     ) -> Response:  # fmt: skip
         """Up to ``limit`` rows as Arrow record batches straight from a DuckDB cursor; the
         call is audited when the stream ends (rows sent; a client that stops reading too)."""
-        import pyarrow.ipc as ipc
-
         scoped = f"from {relation} where ({where_text}) and {keycol} > ?"
         last = cur.execute(
             f"select max({keycol}) from (select {keycol} {scoped} order by {keycol} "
@@ -487,52 +485,42 @@ def create_app(
         schema = project(res, grant, reader.schema.empty_table(), key, _normalise).schema
         call.columns = schema.names
 
-        def body() -> Iterator[bytes]:
-            sink = io.BytesIO()
-            sent, status, reason = 0, 200, None
-            try:
-                with ipc.new_stream(sink, schema) as writer:
-                    for batch in reader:
-                        out = project(res, grant, pa.Table.from_batches([batch]), key, _normalise)
-                        writer.write_table(out)
-                        sent += out.num_rows
-                        yield sink.getvalue()
-                        sink.seek(0)
-                        sink.truncate()
-                yield sink.getvalue()  # the end-of-stream marker
-            except GeneratorExit:
-                reason = f"the client stopped reading after {sent} rows"
-                raise
-            except Exception as exc:
-                status, reason = 500, f"{type(exc).__name__}: {exc} (after {sent} rows)"
-                raise
-            finally:
-                call.rows = sent
-                audit(call, status, started, reason)
-
-        return StreamingResponse(
-            body(), media_type="application/vnd.apache.arrow.stream", headers=headers
+        batches = (
+            project(res, grant, pa.Table.from_batches([batch]), key, _normalise) for batch in reader
         )
+        return arrow_answer(call, started, schema, batches, headers)
 
     def stream_cached(
         call: Call, started: float, cached: Answer, after: int, limit: int, version: str
     ) -> Response:
         """Up to ``limit`` rows of a cached answer as Arrow record batches (slices of the
         projected table: no query, no re-keying)."""
-        import pyarrow.ipc as ipc
-
         table, last = cached.page(after, limit)
         headers = {"X-Next-Cursor": _encode_cursor(version, last)} if last is not None else {}
         call.streamed, call.columns = True, table.column_names
+
+        batches = (pa.Table.from_batches([b]) for b in table.to_batches(STREAM_BATCH))
+        return arrow_answer(call, started, table.schema, batches, headers)
+
+    def arrow_answer(
+        call: Call,
+        started: float,
+        schema: pa.Schema,
+        tables: Iterator[pa.Table],
+        headers: dict[str, str],
+    ) -> Response:
+        """An Arrow IPC stream of ``tables``, audited once it ends (how many rows were sent,
+        and why it stopped if it did not finish)."""
+        import pyarrow.ipc as ipc
 
         def body() -> Iterator[bytes]:
             sink = io.BytesIO()
             sent, status, reason = 0, 200, None
             try:
-                with ipc.new_stream(sink, table.schema) as writer:
-                    for batch in table.to_batches(max_chunksize=STREAM_BATCH):
-                        writer.write_batch(batch)
-                        sent += batch.num_rows
+                with ipc.new_stream(sink, schema) as writer:
+                    for table in tables:
+                        writer.write_table(table)
+                        sent += table.num_rows
                         yield sink.getvalue()
                         sink.seek(0)
                         sink.truncate()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from json.decoder import scanstring
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 import duckdb
 import pyarrow as pa
@@ -129,9 +129,10 @@ def _check_not_empty(data: bytes) -> None:
         raise Rejected("empty file (0 bytes)" if not data else "empty file (only whitespace)")
 
 
-def _ragged_row(text: str, width: int) -> str:
-    """Find the first row whose width differs from the header's: slow path, errors only."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _ragged_row(text: str | TextIO, width: int) -> str:
+    """Find the first row whose width differs from the header's: slow path, errors only
+    (``text``: the decoded file, or a text stream over it)."""
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     try:
         next(reader, None)
         for row_no, row in enumerate(reader, start=1):
