@@ -141,7 +141,8 @@ def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city")
         elif step == "delta_build":
             record["steps"][step] = timed(step, [*GOVLAKE, "build"], env, log)
         elif step == "delta_sample":
-            argv = [*GOVLAKE, "sample", "--scale", scale, "--seed", str(SEED), "--delta"]
+            day = dt.date.today() + dt.timedelta(days=1)  # the day after the sample's
+            argv = [*GOVLAKE, "sample", "--seed", str(SEED), "--delta", "--date", str(day)]
             record["steps"][step] = timed(step, argv, env, log)
         (lake.parent / "city.json").write_text(json.dumps(record, indent=2))
     record["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
