@@ -3,6 +3,7 @@
 warehouse, expiry and revocation, idempotent reruns, a delivery killed mid-write, the audit
 chain against an edited, a deleted and a reordered entry, personal fields and grantee
 pseudonyms, demands, and the CLI's errors."""
+# ruff: noqa: F811 — the exchange_fixture fixtures are the tests' arguments
 
 from __future__ import annotations
 
@@ -22,55 +23,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from accepted_batches import generate as fixture
+from exchange_fixture import DAY, KEY, ROOT, STREETS, built, lake, rules  # noqa: F401
 
-from govlake.exchange import Exchange, ExchangeError, load_rules, read_state
+from govlake.exchange import Exchange, ExchangeError, read_state
 from govlake.exchange import log as xlog
 from govlake.exchange.deliver import deliver, snapshot_batch
 from govlake.exchange.rules import parse_condition
 from govlake.lake import Lake
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[1]
-DAY = dt.date(2026, 11, 2)
-KEY = "test-key-not-secret"
-STREETS = ["110107001", "110107002"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, register) -> Lake:
-    """Every resource's tiny batch in the accepted zone, built by dbt (no exchange yet)."""
-    from govlake.settings import get_settings
-    from govlake.transform import build
-
-    root = tmp_path_factory.mktemp("exchange") / "lake"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GOVLAKE_LAKE_ROOT", str(root))
-        env.setenv("GOVLAKE_HMAC_KEY", KEY)
-        get_settings.cache_clear()
-        fixture(root, register, scale="tiny", batch_date=DAY, key=KEY.encode())
-        result = build()
-        assert result.success, result.message
-    get_settings.cache_clear()
-    return Lake(root)
-
-
-@pytest.fixture
-def lake(built: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
-    """The built lake with an empty exchange (log and outboxes) for each test."""
-    from govlake.settings import get_settings
-
-    shutil.rmtree(built.root / "exchange", ignore_errors=True)
-    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(built.root))
-    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY)
-    get_settings.cache_clear()
-    yield built
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def rules(register):
-    return load_rules(register, ROOT / "catalog")
 
 
 def until(days: int = 365) -> str:

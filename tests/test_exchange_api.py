@@ -2,6 +2,7 @@
 row scope recomputed independently from the accepted rows and the warehouse, paging by cursor,
 filters (outside the grant, unknown, injected), tokens (hash only, revocation) and grant states
 (revoked, expired) answering 401/403 with the reason, and every call in the audit chain."""
+# ruff: noqa: F811 — the exchange_fixture fixtures are the tests' arguments
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -23,11 +23,11 @@ from pathlib import Path
 import duckdb
 import httpx
 import pytest
-from accepted_batches import generate as fixture
+from exchange_fixture import DAY, KEY, ROOT, STREETS, built, lake, rules  # noqa: F401
 from fastapi.encoders import jsonable_encoder
 from fastapi.testclient import TestClient
 
-from govlake.exchange import Exchange, load_rules
+from govlake.exchange import Exchange
 from govlake.exchange import log as xlog
 from govlake.exchange.api import create_app
 from govlake.exchange.rules import ExchangeError, parse_condition
@@ -35,47 +35,6 @@ from govlake.exchange.tokens import create_token, revoke_token, token_hash
 from govlake.lake import Lake
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[1]
-DAY = dt.date(2026, 11, 2)
-KEY = "test-key-not-secret"
-STREETS = ["110107001", "110107002"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, register) -> Lake:
-    """Every resource's tiny batch in the accepted zone, built by dbt (no exchange yet)."""
-    from govlake.settings import get_settings
-    from govlake.transform import build
-
-    root = tmp_path_factory.mktemp("exchange_api") / "lake"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("GOVLAKE_LAKE_ROOT", str(root))
-        env.setenv("GOVLAKE_HMAC_KEY", KEY)
-        get_settings.cache_clear()
-        fixture(root, register, scale="tiny", batch_date=DAY, key=KEY.encode())
-        result = build()
-        assert result.success, result.message
-    get_settings.cache_clear()
-    return Lake(root)
-
-
-@pytest.fixture
-def lake(built: Lake, monkeypatch: pytest.MonkeyPatch) -> Lake:
-    """The built lake with an empty exchange for each test."""
-    from govlake.settings import get_settings
-
-    shutil.rmtree(built.root / "exchange", ignore_errors=True)
-    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(built.root))
-    monkeypatch.setenv("GOVLAKE_HMAC_KEY", KEY)
-    get_settings.cache_clear()
-    yield built
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def rules(register):
-    return load_rules(register, ROOT / "catalog")
 
 
 @pytest.fixture
