@@ -265,6 +265,21 @@ def _shown_header(names: list[str]) -> str:
     return f"({shown})"
 
 
+def drop_blank_rows(t: pa.Table, numbers: pa.Array) -> tuple[pa.Table, pa.Array]:
+    """A sheet's rows with no value at all (blank lines) left out, with their row numbers."""
+    import pyarrow.compute as pc
+
+    blank = None
+    for col in t.columns:
+        is_null = pc.is_null(col)
+        blank = is_null if blank is None else pc.and_(blank, is_null)
+    if blank is None or not pc.any(blank).as_py():
+        return t, numbers
+    keep = pc.invert(blank)
+    keep = keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep
+    return t.filter(keep), numbers.filter(keep)
+
+
 def read_xlsx(path: Path, data: bytes, *, sheet: str | None = None) -> Extract:
     """Every sheet through DuckDB's excel extension, every cell as text.
 
@@ -273,7 +288,6 @@ def read_xlsx(path: Path, data: bytes, *, sheet: str | None = None) -> Extract:
     reject the file, naming them, unless the register names the one ``sheet`` to read.
     Empty sheets are left out. Blank rows are dropped, their numbers kept.
     """
-    import pyarrow.compute as pc
 
     _check_not_empty(data)
     names = sheet_names(data)
@@ -304,14 +318,7 @@ def read_xlsx(path: Path, data: bytes, *, sheet: str | None = None) -> Extract:
         t = t.rename_columns(renamed)
         numbers = pa.array(range(offset + 1, offset + t.num_rows + 1), pa.int64())
         offset += t.num_rows
-        blank = None
-        for col in t.columns:  # drop rows with no value at all (blank lines)
-            is_null = pc.is_null(col)
-            blank = is_null if blank is None else pc.and_(blank, is_null)
-        if blank is not None and pc.any(blank).as_py():
-            keep = pc.invert(blank)
-            keep = keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep
-            t, numbers = t.filter(keep), numbers.filter(keep)
+        t, numbers = drop_blank_rows(t, numbers)
         tables.append(t)
         rows.append(numbers)
         sheets.append(pa.repeat(pa.scalar(n, pa.string()), t.num_rows))

@@ -51,6 +51,7 @@ from govlake.ingest.readers import (
     _parse_lines,
     _ragged_row,
     _text,
+    drop_blank_rows,
     file_format,
     sheet_names,
 )
@@ -525,7 +526,6 @@ def _rebatch_named(tables: Iterator[tuple[pa.Table, pa.Array]], rows: int,
 
 def read_xlsx_stream(path: Path, scan: Scan, *, rows: int, sheet: str | None = None) -> Stream:
     """``readers.read_xlsx``, with each sheet fetched from DuckDB in batches."""
-    import pyarrow.compute as pc
 
     from govlake.ingest.raw import clean_header
     from govlake.ingest.readers import _duck, _shown_header
@@ -584,14 +584,7 @@ def read_xlsx_stream(path: Path, scan: Scan, *, rows: int, sheet: str | None = N
                     t = pa.Table.from_batches([rb]).rename_columns(renamed)
                     numbers = pa.array(range(offset + 1, offset + t.num_rows + 1), pa.int64())
                     offset += t.num_rows
-                    blank = None
-                    for col in t.columns:  # drop rows with no value at all (blank lines)
-                        is_null = pc.is_null(col)
-                        blank = is_null if blank is None else pc.and_(blank, is_null)
-                    if blank is not None and pc.any(blank).as_py():
-                        keep = pc.invert(blank)
-                        keep = keep.combine_chunks() if isinstance(keep, pa.ChunkedArray) else keep
-                        t, numbers = t.filter(keep), numbers.filter(keep)
+                    t, numbers = drop_blank_rows(t, numbers)
                     if not t.num_rows:
                         continue
                     kept += t.num_rows
