@@ -48,6 +48,7 @@ RUN uv sync --frozen --no-dev --inexact
 #    warns rather than fails because unused providers (e.g. cloud ones) may disagree harmlessly.
 RUN python -c "import govlake.settings as s, govlake.cli, dbt.version, duckdb; \
 import airflow.providers.celery, airflow.providers.postgres, airflow.providers.fab; \
+from govlake.airflow_workers import CELERY_CONFIG; assert CELERY_CONFIG['broker_url']; \
 assert str(s.PROJECT_ROOT) == '/opt/govlake', s.PROJECT_ROOT" \
  && airflow version \
  && govlake --help >/dev/null \

@@ -4,6 +4,7 @@ one ``ingest__<resource>`` per resource, plus ``build``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -59,7 +60,21 @@ def get_json(url: str, token: str | None = None) -> dict:
         return json.load(r)
 
 
-def test_ui_serves_every_dag_and_stops_cleanly(tmp_path: Path) -> None:
+def send_json(url: str, token: str, method: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return json.load(r)
+
+
+def test_ui_serves_every_dag_runs_a_gate_and_stops_cleanly(tmp_path: Path) -> None:
+    """The embedded Airflow serves every DAG, its scheduler runs one ingest DAG with the gate's
+    Great Expectations preloaded by the worker (not imported by the task), and Ctrl-C stops it
+    all."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "govlake-airflow.log").open("w")
@@ -108,6 +123,8 @@ def test_ui_serves_every_dag_and_stops_cleanly(tmp_path: Path) -> None:
         # Three components, two LocalExecutor slots, at most a parsing process or two: not the
         # dozens that Airflow's default parallelism forks.
         assert len(components) <= 3 + 2 + 2, commands
+
+        _run_a_gate(base, token, tmp_path)
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
         try:
@@ -125,6 +142,25 @@ def test_ui_serves_every_dag_and_stops_cleanly(tmp_path: Path) -> None:
     assert alive == [], [p.cmdline() for p in alive]
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def _run_a_gate(base: str, token: str, tmp_path: Path) -> None:
+    """A tiny delivery of one resource, ingested and gated by the scheduler's own run."""
+    env = govlake_env(tmp_path)
+    subprocess.run([GOVLAKE, "sample", "--scale", "tiny"], env=env, check=True, timeout=300)
+    resource = sorted(load_register(ROOT / "catalog").resources)[0]
+    dag = f"{base}/api/v2/dags/ingest__{resource}"
+    send_json(dag, token, "PATCH", {"is_paused": False})
+    run = send_json(f"{dag}/dagRuns", token, "POST", {"logical_date": None})
+    deadline = time.monotonic() + 240
+    while run["state"] not in ("success", "failed") and time.monotonic() < deadline:
+        time.sleep(2)
+        with contextlib.suppress(OSError):  # SQLite busy under a running task: ask again
+            run = get_json(f"{dag}/dagRuns/{run['dag_run_id']}", token)
+    logs = Path(env["GOVLAKE_AIRFLOW_HOME"]) / "logs" / f"dag_id=ingest__{resource}"
+    gate = "".join(p.read_text() for p in logs.rglob("task_id=quality_gate/*.log"))
+    assert run["state"] == "success", (run, gate)
+    assert "Great Expectations preloaded by the worker" in gate, gate
 
 
 def _command(process: psutil.Process) -> str:

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from govlake.airflow_workers import CELERY_CONFIG_OPTIONS
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -319,6 +321,8 @@ def check_executor(compose: dict) -> list[str]:
         env = environment(svc)
         if env.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor":
             problems.append(f"{name}: executor {env.get('AIRFLOW__CORE__EXECUTOR')!r}")
+        if env.get("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS") != CELERY_CONFIG_OPTIONS:
+            problems.append(f"{name}: Celery workers would not preload Great Expectations")
         for key, kind, schemes in (
             ("AIRFLOW__CELERY__BROKER_URL", "redis", ("redis",)),
             ("AIRFLOW__CELERY__RESULT_BACKEND", "postgres", ("db+postgresql",)),
@@ -692,6 +696,10 @@ BREAKS: dict[str, tuple[Callable[..., list[str]], Callable[[dict], None]]] = {
     "local executor": (
         check_executor,
         lambda c: _env(c, "airflow-worker").update(AIRFLOW__CORE__EXECUTOR="LocalExecutor"),
+    ),
+    "no GX preload": (
+        check_executor,
+        lambda c: _env(c, "airflow-worker").pop("AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"),
     ),
     "broker on missing host": (
         check_executor,

@@ -61,8 +61,8 @@ def configure(airflow_home: Path, port: int = DEFAULT_PORT, *, serving: bool = F
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO" if serving else "WARNING",
         # Airflow 3 has no SequentialExecutor; LocalExecutor works on SQLite (WAL mode). Two task
         # slots for two cores: every task runs DuckDB on all cores anyway, and LocalExecutor
-        # forks one worker process per slot.
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # forks one worker process per slot, with Great Expectations already imported.
+        "AIRFLOW__CORE__EXECUTOR": "govlake.airflow_workers.PreloadingLocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": str(REPARSE_SECONDS),

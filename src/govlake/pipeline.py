@@ -7,6 +7,7 @@ failed task by ``verdict``, so one bad file never stops the good ones.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 
 
@@ -74,6 +75,10 @@ def gate_step(resource_id: str) -> dict:
                 e["batch_id"] for e in entries
                 if e.get("status") == "ingested" and not superseded_by_newer(entries, e)
             })  # fmt: skip
+            if waiting:
+                from govlake.quality.gx_runner import warmth
+
+                logging.getLogger(__name__).info(warmth())
             for batch_id in waiting:  # the register loaded once, not once per batch
                 result = validate_batch(resource_id, batch_id, lake=lake, register=register)
                 if result.held:

@@ -137,6 +137,31 @@ def run_suite(
     return Validation(rows, failing, by_name, stored, time.perf_counter() - started)
 
 
+_warmed_in: int | None = None  # the process that imported GX ahead of any gate (see warm_up)
+
+
+def warm_up() -> None:
+    """Import GX and build its context now, in a process that forks tasks later.
+
+    ``govlake.airflow_workers`` calls it where Airflow forks its tasks: every gate task then
+    inherits a warm GX instead of importing it again. Idempotent."""
+    global _warmed_in
+    _batch_definition()
+    import govlake.quality.gate  # noqa: F401  (the gate's own imports: pandas, pyarrow, duckdb)
+
+    if _warmed_in is None:
+        _warmed_in = os.getpid()
+
+
+def warmth() -> str:
+    """Where this process's GX comes from, for the gate's log."""
+    if _warmed_in is not None and _warmed_in != os.getpid():
+        return f"Great Expectations preloaded by the worker (pid {_warmed_in}) before this task"
+    if _batch_definition.cache_info().currsize:
+        return "Great Expectations already loaded in this process"
+    return "Great Expectations not preloaded: this task imports it"
+
+
 @functools.cache
 def _batch_definition() -> Any:
     """One in-memory GX context and pandas data source per process (a worker keeps it warm).
