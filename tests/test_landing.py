@@ -104,7 +104,7 @@ def test_partial_copy_waits_for_its_completion_marker(lake_root, register) -> No
     """Police's exchange server writes ``<file>.ok`` after each file: until then the file is
     ``waiting`` (in ``status``, not in the manifest), and a rewrite after the marker waits for
     a new one."""
-    from govlake.cli import status_rows
+    from govlake.cli.stages import status_rows
     from govlake.ingest import ingest_resource
     from govlake.ingest.runner import delivery_ready
 
@@ -175,7 +175,7 @@ def test_redelivered_path_is_a_new_version_that_replaces_the_old_rows(
     then the full file copied over the same path. Both versions stay in raw and the manifest,
     the first ``superseded``, its rows retracted; accepted and base_person end with 200, the
     build having refreshed by itself (an incremental model cannot drop retracted keys)."""
-    from govlake.cli import status_rows
+    from govlake.cli.stages import status_rows
     from govlake.ingest import ingest_resource
     from govlake.transform import build
 
@@ -626,7 +626,7 @@ def test_json_key_twice_is_a_row_finding_and_nested_values_stay_as_delivered(
 
 @pytest.mark.integration
 def test_status_shows_why_a_batch_is_held(lake_root, register) -> None:
-    from govlake.cli import status_rows
+    from govlake.cli.stages import status_rows
     from govlake.ingest import ingest_resource
 
     resource = register.resource(PERSON)

@@ -1,0 +1,5 @@
+"""``python -m govlake.cli``."""
+
+from govlake.cli import app
+
+app()
