@@ -95,7 +95,8 @@ def test_streaming_equals_whole_file_on_mutated_files(tmp_path, samples) -> None
                     continue
             expected = whole(path)
             assert streamed(path, TINY_ROWS, TINY_BLOCK) == expected, path.name
-            assert streamed(path, 1 << 30, 8 << 20) == expected, path.name
+            # a batch setting far above any file (DuckDB must not be asked for it at once)
+            assert streamed(path, 1 << 40, 8 << 20) == expected, path.name
             outcomes[expected[0]] += 1
     assert min(outcomes.values()) >= 20, outcomes  # both outcomes are exercised
 

@@ -57,6 +57,9 @@ from govlake.ingest.readers import (
 )
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+# DuckDB allocates the Arrow buffers of a fetched batch for all the rows asked for, up front: a
+# workbook is fetched at most this many rows at a time, whatever GOVLAKE_INGEST_BATCH_ROWS says
+WORKBOOK_FETCH_ROWS = 1 << 17
 _WHITESPACE = b" \t\n\r\x0b\x0c"
 
 
@@ -576,7 +579,9 @@ def read_xlsx_stream(path: Path, scan: Scan, *, rows: int, sheet: str | None = N
             con = _duck().cursor()
             try:
                 try:
-                    reader = con.execute(sql, [str(path), name]).fetch_record_batch(rows)
+                    reader = con.execute(sql, [str(path), name]).fetch_record_batch(
+                        min(rows, WORKBOOK_FETCH_ROWS)
+                    )
                 except Exception as exc:
                     raise Rejected(f"sheet {name!r} is not readable: "
                                    f"{str(exc).splitlines()[0]}") from None  # fmt: skip
