@@ -93,11 +93,9 @@ def compare() -> list[dict]:
         if any(t is None for t in accepted):
             row["accepted"] = (0, int(accepted[0] is not None), int(accepted[1] is not None))
         else:
-            ta, tb = (t.drop([c for c in t.column_names if c == "_ingested_at"]) for t in accepted)
-            n = ta.num_rows
-            only_a = con.execute("select count(*) from (from ta except all from tb)").fetchone()[0]
-            only_b = con.execute("select count(*) from (from tb except all from ta)").fetchone()[0]
-            row["accepted"] = (n, only_a, only_b)
+            for name, t in zip(("ta", "tb"), accepted, strict=True):
+                con.register(name, t.drop([c for c in t.column_names if c == "_ingested_at"]))
+            row["accepted"] = _both(con, accepted[0].num_rows)
         manifests = [
             sorted(({k: v for k, v in e.items() if k not in CLOCK} for e in read_manifest(
                 rid, lake=lake)), key=lambda e: (e["path"], e["version"]))
@@ -105,14 +103,18 @@ def compare() -> list[dict]:
         ]  # fmt: skip
         row["manifest"] = (len(manifests[0]), manifests[0] != manifests[1])
         out.append(row)
-    results = [read_results(lake).drop(RESULT_CLOCK) for lake in (a, b)]
-    ra, rb = results
-    only = con.execute(
-        "select (select count(*) from (from ra except all from rb)),"
-        " (select count(*) from (from rb except all from ra))"
-    ).fetchone()
-    out.append({"resource": "quality results", "results": (ra.num_rows, *only)})
+    for name, lake in zip(("ta", "tb"), (a, b), strict=True):
+        con.register(name, read_results(lake).drop(RESULT_CLOCK))
+    rows = con.execute("select count(*) from ta").fetchone()[0]
+    out.append({"resource": "quality results", "results": _both(con, rows)})
     return out
+
+
+def _both(con, rows: int) -> tuple[int, int, int]:
+    """Rows, and rows of ta not in tb and of tb not in ta (multisets)."""
+    only_a = con.execute("select count(*) from (from ta except all from tb)").fetchone()[0]
+    only_b = con.execute("select count(*) from (from tb except all from ta)").fetchone()[0]
+    return rows, only_a, only_b
 
 
 def report(figures: dict[str, dict], rows: list[dict]) -> str:
@@ -154,7 +156,8 @@ def report(figures: dict[str, dict], rows: list[dict]) -> str:
         lines.append(
             f"| {r['resource']} | {cell(r['raw'])} | {cell(r['accepted'])} | "
             f"{cell(r['quarantine'])} | {r['manifest'][0]}"
-            + (" **differ**" if r["manifest"][1] else "") + " |"
+            + (" **differ**" if r["manifest"][1] else "")
+            + " |"
         )
     lines += ["", "**Same lake, row for row.**" if same else "**The two lakes differ.**"]
     return "\n".join(lines)
