@@ -1,4 +1,7 @@
-"""Run every benchmark in this folder in turn; each writes its own section of RESULTS.md."""
+"""Run every benchmark in this folder in turn; each writes its own section of RESULTS.md.
+
+``city.py`` (city scale end to end, about an hour) runs only when named:
+``python bench/run.py city.py``."""
 
 from __future__ import annotations
 
@@ -10,13 +13,16 @@ HERE = Path(__file__).parent
 ORDER = [
     "sample.py",
     "ingest.py",
+    "stream_equivalence.py",
     "quality.py",
     "build.py",
     "catalogue_export.py",
     "site.py",
     "catalogue.py",
     "portal.py",
+    "publish.py",
     "exchange.py",
+    "api.py",
 ]
 
 if __name__ == "__main__":
