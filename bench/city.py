@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,7 @@ GOVLAKE = [sys.executable, "-m", "govlake.cli"]
 STEPS = ("sample", "floor", "ingest", "build", "delta_sample", "delta_ingest", "delta_build")
 SEED = 7
 FLOOR = r"""
-import os, subprocess, sys, tempfile
+import os, subprocess, sys, tempfile, time
 from pathlib import Path
 import duckdb
 from govlake.register import load_register
@@ -46,6 +47,7 @@ landing, out = settings.lake_root / "landing", Path(sys.argv[1])
 resources = load_register(settings.register_dir).resources
 con = duckdb.connect()
 con.execute("load excel")
+con.execute("set enable_progress_bar = false")
 n = 0
 for path in sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.startswith(".")):
     rid = path.relative_to(landing).parts[1]
@@ -53,6 +55,7 @@ for path in sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.s
     if res is None or path.suffix in (".ok",) or path.name == "_SUCCESS":
         continue
     target = out / f"{n}.parquet"
+    t0 = time.perf_counter()
     fmt, enc = res.delivery.format, res.delivery.encoding
     source = path
     if fmt == "csv" and enc == "gb18030":
@@ -69,6 +72,7 @@ for path in sorted(p for p in landing.rglob("*") if p.is_file() and not p.name.s
     con.execute(f"copy (select * from {rel}) to '{target}' (format parquet)")
     if source != path:
         source.unlink()
+    print("floor", rid, time.perf_counter() - t0, flush=True)
     n += 1
 print(n)
 """
@@ -107,6 +111,38 @@ def landing_stats(lake: Path) -> dict:
     return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
 
 
+def by_resource(lake: Path, started: float, day: str | None = None) -> dict[str, dict]:
+    """Where ingest + gate spent the time, per resource, from the manifests' clocks.
+
+    ``govlake ingest`` runs ingest, then the gate, resource after resource in register order:
+    a resource's ingest runs from the end of the previous one's gate (``started``: the step's
+    start) to its last raw part written (the part's mtime: the manifest's ``ingested_at`` is
+    when ingest began), its gate from there to its last verdict. ``day``: only that landing
+    date's files (the delta)."""
+    out, previous = {}, started
+    for folder in sorted((lake / "manifest").glob("*")):
+        entries = [json.loads(p.read_text()) for p in folder.glob("*.json")]
+        entries = [e for e in entries if e.get("ingested_at") and day in (None, e["batch_date"])]
+        if not entries:
+            continue
+        ingested = max((lake / e["raw_path"]).stat().st_mtime for e in entries)
+        gated = _clock(entries, "updated_at") if all(e.get("updated_at") for e in entries) else None
+        out[folder.name] = {
+            "rows": sum(e.get("rows") or 0 for e in entries),
+            "accepted": sum(e.get("accepted_rows") or 0 for e in entries),
+            "bytes": sum(e.get("size") or 0 for e in entries),
+            "ingest_s": ingested - previous,
+            "gate_s": None if gated is None else gated - ingested,
+        }
+        previous = gated or ingested
+    return out
+
+
+def _clock(entries: list[dict], key: str) -> float:
+    """The latest of ``key`` (an ISO time) over the entries, as a timestamp."""
+    return max(dt.datetime.fromisoformat(e[key]).timestamp() for e in entries if e.get(key))
+
+
 def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city") -> dict:
     env = {**os.environ, "GOVLAKE_LAKE_ROOT": str(lake), "PYTHONPATH": str(ROOT / "src")}
     log = lake.parent / "logs"
@@ -133,8 +169,17 @@ def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city")
             with tempfile.TemporaryDirectory(dir=lake.parent) as out:
                 argv = [sys.executable, "-c", FLOOR, out]
                 record["steps"]["floor"] = timed("floor", argv, env, log)
+            floors: dict[str, float] = {}
+            for rid, seconds in re.findall(
+                r"floor (\S+) ([0-9.]+)\n", (log / "floor.log").read_text()
+            ):
+                floors[rid] = floors.get(rid, 0.0) + float(seconds)
+            record["floor_by_resource"] = floors
         elif step in ("ingest", "delta_ingest"):
+            started = dt.datetime.now(dt.UTC).timestamp()
             record["steps"][step] = timed(step, [*GOVLAKE, "ingest"], env, log)
+            day = record.get("delta_day") if step == "delta_ingest" else None
+            record[f"{step}_by_resource"] = by_resource(lake, started, day)
         elif step == "build":
             argv = [*GOVLAKE, "build", "--full-refresh"]
             record["steps"][step] = timed(step, argv, env, log)
@@ -144,6 +189,7 @@ def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city")
             day = dt.date.today() + dt.timedelta(days=1)  # the day after the sample's
             argv = [*GOVLAKE, "sample", "--seed", str(SEED), "--delta", "--date", str(day)]
             record["steps"][step] = timed(step, argv, env, log)
+            record["delta_day"] = str(day)
         (lake.parent / "city.json").write_text(json.dumps(record, indent=2))
     record["measured"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     record["load"] = os.getloadavg()[0]
@@ -194,7 +240,39 @@ def report(record: dict) -> str:
     if all(k in s for k in ("delta_ingest", "delta_build")):
         total = s["delta_ingest"]["wall_s"] + s["delta_build"]["wall_s"]
         lines += [f"Daily delta, ingest + gate + incremental build: {total:.1f} s (target < 60 s)."]
+    for step, title in (("ingest", "Ingest + gate"), ("delta_ingest", "Daily delta")):
+        lines += _by_resource(record, step, title)
     return "\n".join(lines)
+
+
+def _by_resource(record: dict, step: str, title: str) -> list[str]:
+    """Per resource, from ``by_resource`` (and the floor's own clock for the full run)."""
+    found = record.get(f"{step}_by_resource")
+    if not found:
+        return []
+    floors = record.get("floor_by_resource", {}) if step == "ingest" else {}
+    lines = [
+        "",
+        f"{title} per resource (seconds, from the manifests' clocks and the parts' mtimes; "
+        "ingest includes the process's start-up for the first resource, the gate GX's import "
+        "for it):",
+        "",
+        "| resource | MB | rows | accepted | ingest s | gate s |"
+        + (" floor s | ours / floor |" if floors else ""),
+        "|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if floors else ""),
+    ]
+    for rid, r in sorted(found.items(), key=lambda kv: -kv[1]["bytes"]):
+        gate = r["gate_s"] if r["gate_s"] is not None else float("nan")
+        row = (
+            f"| {rid} | {r['bytes'] / 1e6:,.0f} | {r['rows']:,} | {r['accepted']:,} | "
+            f"{r['ingest_s']:.1f} | {gate:.1f} |"
+        )
+        if floors:
+            floor = floors.get(rid)
+            ratio = f"{(r['ingest_s'] + gate) / floor:.2f}" if floor else ""
+            row += f" {floor:.1f} | {ratio} |" if floor else " | |"
+        lines.append(row)
+    return lines
 
 
 def main() -> None:
