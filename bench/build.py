@@ -191,7 +191,7 @@ def main() -> None:
         "files for the atomic swap costs < 0.1 s (page cache). The same code on this VM "
         "varies by ~15% between runs half an hour apart (`dbt import` alone 1.6-2.6 s), which "
         "puts incremental builds on either side of 10 s; about half of one is fixed start-up.",
-        "City scale (~22M persons): see 'Build at city scale' below (`bench/build_city.py`).",
+        "City scale (~22M persons): see 'City scale end to end' below (`bench/city.py`).",
     ]
     print(write_section("build", "\n".join(lines)))
 

@@ -2,7 +2,7 @@
 
 pyarrow 26's ``ParquetFile.iter_batches`` over a whole file keeps the column chunks it has
 read allocated until it ends, so the gate reading a city-scale part that way held about the
-part's compressed size by its last batch (bench/RESULTS.md, ingest_city). The gate reads one
+part's compressed size by its last batch (bench/RESULTS.md, city). The gate reads one
 row group at a time (``gate._record_batches``); this test measures Arrow's live bytes
 (``pa.total_allocated_bytes``) batch by batch on a file where pyarrow's whole-file reader
 shows the growth, and shows the measurement catches it.

@@ -148,7 +148,7 @@ def _record_batches(
     One ``iter_batches`` over the whole file (pyarrow 26) keeps the column chunks it has read
     allocated until it ends, on raw parts and whenever it reads some of a file's columns: the
     gate's memory grew with the part, by about its compressed size (bench/RESULTS.md,
-    ingest_city). A reader per row group frees its chunks when it is done
+    city). A reader per row group frees its chunks when it is done
     (``tests/test_gate_memory.py``).
     """
     for group in range(pf.num_row_groups):
