@@ -97,10 +97,25 @@ def _size_mb(path: Path) -> float:
     return path.stat().st_size / 1e6 if path.exists() else 0.0
 
 
+def _data_fingerprint() -> str:
+    """What the cached accepted zone was made from: the register and the generator (a field
+    added to the register since makes the cache stale)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    sources = sorted((HERE.parent / "catalog").rglob("*.yml"))
+    for path in [*sources, HERE.parent / "tests" / "accepted_batches.py"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def main() -> None:
-    if "--rebuild" in sys.argv or not (LAKE / "accepted").exists():
+    marker = LAKE / "data.sha256"
+    stale = not marker.exists() or marker.read_text() != _data_fingerprint()
+    if "--rebuild" in sys.argv or stale:
         shutil.rmtree(LAKE, ignore_errors=True)
         print(f"generating district-scale accepted zone: {_generate('district', DAY1):.1f} s")
+        marker.write_text(_data_fingerprint())
     for extra in LAKE.glob("accepted/registered_person/batch_date=2026-11-0[34]"):
         shutil.rmtree(extra)  # the incremental batches of an earlier run
     load = os.getloadavg()[0]
