@@ -54,7 +54,9 @@ def ingest_both() -> dict[str, dict]:
         shutil.rmtree(lake, ignore_errors=True)
         lake.mkdir(parents=True)
         subprocess.run(["cp", "-al", str(LAKE / "landing"), str(lake / "landing")], check=True)
+        # one pseudonym key for both lakes (each lake would otherwise make its own)
         run_env = {**os.environ, **env, "GOVLAKE_LAKE_ROOT": str(lake),
+                   "GOVLAKE_HMAC_KEY": "bench-key-not-secret",
                    "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
         log = WORK / "logs"
         log.mkdir(exist_ok=True)
@@ -134,7 +136,7 @@ def report(figures: dict[str, dict], rows: list[dict]) -> str:
         "|---|---|---:|---:|---:|",
     ]
     for name, f in figures.items():
-        settings = ", ".join(f"{k}={v}" for k, v in RUNS[name].items()) or "defaults"
+        settings = ", ".join(f"{k}={_power(v)}" for k, v in RUNS[name].items()) or "defaults"
         lines.append(f"| {name} | {settings} | {f['wall_s']:.1f} | {f['cpu_s']:.1f} | "
                      f"{f['rss_mb']:,.0f} |")  # fmt: skip
     lines += [
@@ -161,6 +163,11 @@ def report(figures: dict[str, dict], rows: list[dict]) -> str:
         )
     lines += ["", "**Same lake, row for row.**" if same else "**The two lakes differ.**"]
     return "\n".join(lines)
+
+
+def _power(value: str) -> str:
+    n = int(value)
+    return f"2^{n.bit_length() - 1}" if n and n & (n - 1) == 0 else value
 
 
 def main() -> None:
