@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -595,4 +597,137 @@ def test_two_workers_append_to_one_intact_chain(lake, rules) -> None:
     audited = calls(lake)
     assert len(audited) == len(statuses) and {c["status"] for c in audited} == {200}
     assert len({c["worker"] for c in audited}) == 2
+    assert xlog.verify(lake).ok
+
+
+def _entry(e: dict) -> dict:
+    """An audit entry without what differs between two calls (place, time, serving process)."""
+    return {k: v for k, v in e.items() if k not in ("seq", "at", "prev", "hash", "duration_ms")}
+
+
+HEADERS = ("content-type", "content-length", "x-next-cursor", "retry-after", "x-not-audited")
+
+
+def test_fast_path_pages_equal_the_regular_path(lake, rules) -> None:
+    """Pages of a grant's cached answer are served on the event loop (``FastPages``): the
+    same bytes, headers and audit entries as the regular path, for a department resource
+    (identifiers in clear) and a derived one (pseudonyms), JSON and CSV, a grant's token
+    and a department's."""
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(),
+        columns=["citizen_id", "sex", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    person, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    req = ex.request(
+        "health", "base_person", purpose="老年人服务", legal_basis="gov_sharing", until=until(),
+        columns=["person_key", "age", "street_code"], rows=[parse_condition("age >= 60")],
+    )  # fmt: skip
+    ex.approve(req.id, "data_bureau")
+    health, _ = create_token(lake, None, "health", department="health")
+    fast, regular = (TestClient(create_app(rules, fast_pages=f)) for f in (True, False))
+
+    def walk(client: TestClient, token: str, path: str, format: str) -> list[tuple]:
+        got, cursor = [], None
+        while True:
+            params = {"limit": 7, "format": format} | ({"cursor": cursor} if cursor else {})
+            r = client.get(path, headers=auth(token), params=params)
+            assert r.status_code == 200, r.text
+            got.append((r.content, *(r.headers.get(h) for h in HEADERS)))
+            cursor = r.json()["next_cursor"] if format == "json" else r.headers.get("x-next-cursor")
+            if cursor is None:
+                return got
+
+    pages = 0
+    for token, path in ((person, "/v1/resources/registered_person"),
+                        (health, "/v1/resources/base_person")):  # fmt: skip
+        for format in ("json", "csv"):
+            before = len(calls(lake))
+            got = walk(fast, token, path, format)
+            middle = len(calls(lake))
+            assert walk(regular, token, path, format) == got and len(got) > 2
+            audited = [_entry(e) for e in calls(lake)]
+            assert (
+                audited[before:middle] == audited[middle:] and len(audited) == middle * 2 - before
+            )
+            pages += len(got)
+    # every call but each grant's first (which made its cached answer) took the fast path
+    assert (fast.app.state.fast_served, regular.app.state.fast_served) == (pages - 2, 0)
+    assert xlog.verify(lake).ok
+
+
+def test_fast_path_refuses_as_the_regular_path(lake, rules) -> None:
+    """With the grant's answer cached, a call that must be refused still is, with the regular
+    path's status, reason, headers and audit entry: the fast path answers only pages and the
+    rate limit's 429; a bad or stale cursor, a bad limit or format, another resource, an
+    unknown token, a revoked token or grant go the regular way."""
+    from govlake.exchange.api import _encode_cursor
+
+    ex = Exchange(rules, lake)
+    sub = ex.subscribe("health", "base_legal_entity")
+    path = "/v1/resources/base_legal_entity"
+
+    def run(fast: bool) -> tuple[list[tuple], list[dict], int]:
+        """The calls on one app, with tokens and a tourism grant of its own (it revokes them)."""
+        token, record = create_token(lake, sub.id, "health")
+        spare, spare_record = create_token(lake, sub.id, "health")
+        indicator = ex.subscribe("tourism", "economic_indicator")
+        tourism, tourism_record = create_token(lake, indicator.id, "tourism")
+        client = TestClient(create_app(rules, calls_per_minute=10, fast_pages=fast))
+        before, got = len(calls(lake)), []
+
+        def get(who: str, where: str = path, **params) -> httpx.Response:
+            r = client.get(where, headers=auth(who), params=params)
+            detail = r.json()["detail"] if r.status_code != 200 else None
+            got.append((r.status_code, detail, r.headers.get("x-not-audited"),
+                        "retry-after" in r.headers))  # fmt: skip
+            return r
+
+        first = get(token, limit=3)  # makes the grant's cached answer
+        get(token, limit=3, cursor=first.json()["next_cursor"])
+        get(token, cursor="bm90IGEgY3Vyc29y")  # not one the API gave out
+        get(token, cursor=_encode_cursor("an-older-version", 3))
+        for bad in ({"limit": "0"}, {"limit": "x"}, {"limit": 5000}, {"format": "xml"}):
+            get(token, **bad)
+        get(token, "/v1/resources/household")
+        get(token, format="csv")  # the token's 10th call: the last its limit allows
+        get(token)  # 429, audited
+        get(token)  # 429 again in the same minute: not audited
+        get("glx_unknown")
+        get(spare)
+        get(tourism, "/v1/resources/economic_indicator")
+        get(tourism, "/v1/resources/economic_indicator", limit=2)
+        revoke_token(lake, spare_record.id, "health", reason="换发")
+        get(spare)
+        ex.revoke(indicator.id, "statistics", reason="指标口径调整")
+        assert get(tourism, "/v1/resources/economic_indicator").json()["detail"] == (
+            f"grant {indicator.id} is revoked: 指标口径调整"
+        )
+        names = {record.id: "TOKEN", spare_record.id: "SPARE", tourism_record.id: "TOURISM",
+                 indicator.id: "INDICATOR"}  # fmt: skip
+
+        def same(value: Any) -> Any:  # this run's ids as their role, times as TIME
+            text = json.dumps(value, ensure_ascii=False)
+            for id_, name in names.items():
+                text = re.sub(rf"\b{id_}\b", name, text)
+            return json.loads(re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", "TIME", text))
+
+        return (
+            same(got),
+            same([_entry(e) for e in calls(lake)[before:]]),
+            (client.app.state.fast_served),
+        )
+
+    fast, regular = run(True), run(False)
+    assert [g[0] for g in fast[0]] == [
+        200, 200, 400, 409, 422, 422, 422, 422, 403, 200, 429, 429, 401, 200, 200, 200, 403, 403,
+    ]  # fmt: skip
+    assert fast[0][10][2:] == [None, True] and fast[0][11][2:] == ["1", True]
+    assert "was revoked on" in fast[0][16][1] and "换发" in fast[0][16][1]
+    assert fast[0] == regular[0] and fast[1] == regular[1]
+    assert len(fast[1]) == len(fast[0]) - 1  # the second 429 is not audited
+    # the fast path answered the pages of cached answers and the 429s, nothing else
+    assert (fast[2], regular[2]) == (6, 0)
     assert xlog.verify(lake).ok
