@@ -76,6 +76,20 @@ async def _run(app, resource: str, token: str, calls: int, concurrency: int) -> 
     await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
+def _threads() -> dict[str, float]:
+    """CPU seconds per thread of this process, by thread name (Linux /proc)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        name = names.get(int(task.name), "other (DuckDB, Arrow, ...)")
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def main() -> None:
     calls = int(_arg("--calls", "2000"))
     concurrency = int(_arg("--concurrency", "50"))
@@ -102,7 +116,7 @@ def main() -> None:
     uvloop.install()
     asyncio.run(_run(app, resource, token, 200, concurrency))  # warm
     profiler = cProfile.Profile() if "--profile" in sys.argv else None
-    cpu, wall = time.process_time(), time.perf_counter()
+    threads, cpu, wall = _threads(), time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     asyncio.run(_run(app, resource, token, calls, concurrency))
@@ -111,6 +125,13 @@ def main() -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     print(f"{resource}: {calls} calls, {concurrency} at a time: {cpu / calls * 1000:.2f} ms CPU "
           f"per call, {calls / wall:.0f} calls/s (wall {wall:.1f} s)")  # fmt: skip
+    after = _threads()
+    audit = app.state.audit
+    print(f"  audit: {audit.entries / audit.batches:.1f} entries per fsync")
+    for name, seconds in sorted(after.items(), key=lambda kv: -kv[1]):
+        used = seconds - threads.get(name, 0.0)
+        if used > 0:
+            print(f"  thread {name}: {used / calls * 1000:.2f} ms per call")
     if profiler:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 

@@ -151,6 +151,7 @@ def create_app(
         version="1",
     )
     app.state.departments = departments
+    app.state.audit = writer
     app.state.answers = answers
 
     def audit_fields(call: Call, status: int, started: float, reason: str | None) -> dict[str, Any]:
@@ -905,6 +906,7 @@ class AuditWriter:
         self.waiting: list[list[Any]] = []
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
+        self.batches = self.entries = 0  # how many fsyncs for how many entries
 
     def write(self, kind: str, actor: str, fields: dict[str, Any]) -> None:
         item: list[Any] = [kind, actor, fields, threading.Event(), None]
@@ -935,6 +937,7 @@ class AuditWriter:
                 while not self.waiting:
                     self.cond.wait()
                 batch, self.waiting = self.waiting, []
+            self.batches, self.entries = self.batches + 1, self.entries + len(batch)
             try:
                 path = log.log_path(self.lake)
                 with log.locked(self.lake, timeout=self.timeout):
