@@ -139,7 +139,9 @@ def create_app(
     per_token = Limiter(calls_per_minute or settings.api_calls_per_minute)
     anonymous = Limiter(settings.api_anonymous_calls_per_minute)
     logview = LogView(lake)
-    writer = AuditWriter(lake, settings.ingest_lock_timeout, logview.appended)
+    writer = AuditWriter(
+        lake, settings.ingest_lock_timeout, logview.appended, settings.api_audit_gather_ms / 1000
+    )
     departments = DepartmentCache(lake)
     warehouse = Warehouse(settings)
     answers = AnswerCache(settings.api_cache_bytes)
@@ -901,12 +903,17 @@ class AuditWriter:
     only entries of calls not yet answered. One thread writes whatever calls are waiting,
     under one lock and one fsync; calls in one process never contend for the file lock."""
 
-    def __init__(self, lake: Lake, timeout: float, appended: Any = None) -> None:
+    def __init__(
+        self, lake: Lake, timeout: float, appended: Any = None, gather: float = 0.0
+    ) -> None:
         self.lake, self.timeout, self.appended = lake, timeout, appended
         self.waiting: list[list[Any]] = []
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
         self.batches = self.entries = 0  # how many fsyncs for how many entries
+        # seconds a batch waits for more entries when the one before held more than one (an
+        # fsync, the log's lock and head.json cost far more than an entry)
+        self.gather = gather
 
     def write(self, kind: str, actor: str, fields: dict[str, Any]) -> None:
         item: list[Any] = [kind, actor, fields, threading.Event(), None]
@@ -932,11 +939,16 @@ class AuditWriter:
             self.cond.notify()
 
     def _loop(self) -> None:
+        busy = False
         while True:
             with self.cond:
                 while not self.waiting:
                     self.cond.wait()
+            if busy and self.gather:  # calls are arriving together: more join this fsync
+                time.sleep(self.gather)
+            with self.cond:
                 batch, self.waiting = self.waiting, []
+            busy = len(batch) > 1
             self.batches, self.entries = self.batches + 1, self.entries + len(batch)
             try:
                 path = log.log_path(self.lake)
@@ -1355,7 +1367,8 @@ def serve(
     )  # fmt: skip
     if workers > 1:
         if settings is not None:
-            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes"):
+            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes",
+                         "api_audit_gather_ms"):  # fmt: skip
                 os.environ[f"GOVLAKE_{name.upper()}"] = str(getattr(settings, name))
         uvicorn.run(f"{__name__}:serving_app", factory=True, workers=workers, **options)
         return
