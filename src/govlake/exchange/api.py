@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -69,6 +70,7 @@ from govlake.settings import Settings, get_settings
 _quote = quote_name
 STREAM_BATCH = 65_536  # rows per Arrow record batch of a streamed answer
 PAGES = "/v1/resources/"  # + {resource}: the rows endpoint
+JSON_CHUNK = 1024  # rows of a cached answer encoded as JSON together
 bearer = HTTPBearer(
     auto_error=False, description="a grant's or a department's token (govlake exchange token)"
 )
@@ -429,7 +431,9 @@ def create_app(
             if cached is not None:
                 if format == "arrow" and limit > settings.api_page_limit:
                     return stream_cached(call, started, cached, after, limit, version)
-                out, last = cached.page(after, limit)
+                start, end, last = cached.span(after, limit)
+                out = cached.table.slice(start, end - start)
+                rows = functools.partial(cached.json_rows, start, end)
             else:
                 where_text, params = where_sql(scope, exprs)
                 if format == "arrow" and limit > settings.api_page_limit:
@@ -441,8 +445,8 @@ def create_app(
                     )
                 else:
                     table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
-                out = project(res, grant, table, key, _normalise)
-            return page_answer(call, res, grant, out, last, version, format)
+                out, rows = project(res, grant, table, key, _normalise), None
+            return page_answer(call, res, grant, out, last, version, format, rows)
 
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         creds = (
@@ -454,9 +458,10 @@ def create_app(
 
     def page_answer(
         call: Call, res: Shareable, grant: Grant, out: pa.Table, last: int | None, version: str,
-        format: str,
+        format: str, rows: Any = None,
     ) -> Response:  # fmt: skip
-        """One page (``out``, projected) in ``format``, its cursor in the body or a header."""
+        """One page (``out``, projected) in ``format``, its cursor in the body or a header;
+        ``rows()``, if given, gives the page's JSON rows already encoded (a cached answer's)."""
         call.rows, call.columns = out.num_rows, out.column_names
         next_cursor = _encode_cursor(version, last) if last is not None else None
         headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
@@ -477,15 +482,17 @@ def create_app(
             buf = io.BytesIO()
             pacsv.write_csv(out, buf)
             return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-        return _json(
-            {
-                "resource": res.id,
-                "grant": grant.id,
-                "columns": out.column_names,
-                "rows": _json_rows(out),
-                "next_cursor": next_cursor,
-            }
-        )
+        body = {"resource": res.id, "grant": grant.id, "columns": out.column_names}
+        if rows is None:
+            return _json(body | {"rows": _json_rows(out), "next_cursor": next_cursor})
+        import msgspec  # the same bytes as encoding the whole body (keys in order, no spaces)
+
+        encode = msgspec.json.encode
+        return Response(
+            b"".join((encode(body)[:-1], b',"rows":[', rows(), b'],"next_cursor":',
+                      encode(next_cursor), b"}")),
+            media_type="application/json",
+        )  # fmt: skip
 
     def stream(
         call: Call, started: float, cur: Any, res: Shareable, grant: Grant, key: bytes,
@@ -712,8 +719,10 @@ def create_app(
                     call.resource = None  # 429, its entry names no resource (nor, for a
                     call.grant = call.grant if token.grant else None  # department, a grant)
                     raise
-                out, last = cached.page(after, limit)
-                answer = page_answer(call, res, grant, out, last, version, format)
+                start, end, last = cached.span(after, limit)
+                out = cached.table.slice(start, end - start)
+                rows = functools.partial(cached.json_rows, start, end)
+                answer = page_answer(call, res, grant, out, last, version, format, rows)
             except Refused as exc:
                 from fastapi.exception_handlers import http_exception_handler
 
@@ -1016,19 +1025,44 @@ class Answer:
 
     table: pa.Table
     keys: Any  # numpy int64, ascending
+    chunks: dict[int, list[bytes]] = dataclasses.field(default_factory=dict)  # JSON rows
+    encoded: int = 0  # bytes in ``chunks``
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes + self.keys.nbytes)
+        return int(self.table.nbytes + self.keys.nbytes) + self.encoded
 
-    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
-        """Rows with key > ``after``, up to ``limit``; and the last key if more follow."""
+    def span(self, after: int, limit: int) -> tuple[int, int, int | None]:
+        """Positions of the rows with key > ``after``, up to ``limit``; and the last key if
+        more follow."""
         import numpy as np
 
         start = int(np.searchsorted(self.keys, after, side="right"))
         end = min(start + limit, len(self.keys))
         last = int(self.keys[end - 1]) if end < len(self.keys) and end > start else None
+        return start, end, last
+
+    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
+        start, end, last = self.span(after, limit)
         return self.table.slice(start, end - start), last
+
+    def json_rows(self, start: int, end: int) -> bytes:
+        """Rows ``start``..``end`` as the comma-separated JSON objects of a page: each chunk
+        of ``JSON_CHUNK`` rows encoded once (as ``_json_rows`` + msgspec encode them), when a
+        page first needs it, and counted in ``nbytes``."""
+        import msgspec
+
+        out: list[bytes] = []
+        for c in range(start // JSON_CHUNK, (end - 1) // JSON_CHUNK + 1) if end > start else ():
+            rows = self.chunks.get(c)
+            if rows is None:
+                part = self.table.slice(c * JSON_CHUNK, JSON_CHUNK)
+                rows = [msgspec.json.encode(r) for r in _json_rows(part)]
+                self.chunks[c] = rows
+                self.encoded += sum(map(len, rows)) + 40 * len(rows)  # + the objects' heads
+            base = c * JSON_CHUNK
+            out += rows[max(start - base, 0) : end - base]
+        return b",".join(out)
 
 
 def _scope_stamp(grant: Grant) -> str:
