@@ -842,6 +842,7 @@ class LogView:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+        self.path = log.log_path(lake)
         self.guard = threading.Lock()
         self.offset, self.last = 0, log.GENESIS
         self.inode: int | None = None
@@ -850,10 +851,10 @@ class LogView:
         self.tokens: dict[str, Token] = {}
 
     def current(self) -> tuple[State, dict[str, Token]]:
-        path = log.log_path(self.lake)
+        path = self.path
         with self.guard:
             try:
-                st = path.stat()
+                st = os.stat(path)
             except FileNotFoundError:
                 st = None
             if st is None or st.st_ino != self.inode or st.st_size < self.offset:
@@ -1192,11 +1193,14 @@ class DepartmentCache:
         self.guard = threading.Lock()
         self.versions: dict[str, Version] = {}
         self.retired: list[str] = []
+        self.roots: dict[str, tuple[str, str]] = {}  # resource → accepted, deletes folders
 
     def parts(self, res: Shareable) -> tuple[str, list[tuple[Any, Any]]]:
         """(version id, [(part, deletion vector or None)]) of the current batches."""
         found, stamp = [], []
-        root, deleted = self.lake.accepted(res.id), self.lake.accepted_deletes(res.id)
+        root, deleted = self.roots.get(res.id) or self.roots.setdefault(
+            res.id, (str(self.lake.accepted(res.id)), str(self.lake.accepted_deletes(res.id)))
+        )
         for b in department_batches(self.lake, res.id):  # (checked on every call: no glob)
             where = f"/batch_date={b.date}/part-{b.id}.parquet"
             part, deletes = Path(f"{root}{where}"), f"{deleted}{where}"
