@@ -781,3 +781,44 @@ def test_audit_writer_answers_each_call_after_its_entry_is_written(tmp_path) -> 
     assert found == [True] * 60 and sorted(e["n"] for e in entries) == list(range(60))
     assert writer.entries == 60 and writer.batches < 40  # calls shared fsyncs
     assert xlog.verify(lake).ok
+
+
+def test_a_superseded_batch_is_seen_on_the_next_call(tmp_path) -> None:
+    """The department version check keeps a resource's superseded batches until its manifest
+    folder changes (entries are renamed in, which changes the folder's mtime); a folder changed
+    within the last two seconds is read again on every call. Either way a batch the manifest
+    marks superseded leaves the version on the next call."""
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from govlake.exchange.api import DepartmentCache
+    from govlake.ingest.manifest import write_entry
+
+    lake = Lake(tmp_path / "lake")
+    res = SimpleNamespace(id="registered_person")
+    ids = ["registered_person-20261102-aaaa", "registered_person-20261103-bbbb"]
+    for n, batch in enumerate(ids):
+        part = lake.accepted(res.id) / f"batch_date=2026-11-0{n + 2}" / f"part-{batch}.parquet"
+        part.parent.mkdir(parents=True)
+        pq.write_table(pa.table({"_source_row": [1, 2]}), part)
+    cache = DepartmentCache(lake)
+
+    def batches() -> list[str]:
+        return [p.name.removeprefix("part-").removesuffix(".parquet") for p, _ in
+                cache.parts(res)[1]]  # fmt: skip
+
+    def supersede(n: int) -> None:
+        write_entry(lake, {"resource": res.id, "path": f"f{n}.csv", "version": 1,
+                           "status": "superseded", "batch_id": ids[n]})  # fmt: skip
+
+    assert batches() == ids and cache.read[res.id][0] is None  # no manifest yet: kept
+    supersede(0)
+    assert batches() == ids[1:] and res.id not in cache.read  # changed just now: not kept
+    folder = lake.manifest(res.id)
+    old = time.time() - 60
+    os.utime(folder, (old, old))  # a folder last changed a minute ago: its reading is kept
+    assert batches() == ids[1:] and cache.read[res.id][1] == {ids[0]}
+    supersede(1)  # renamed in: the folder's mtime moves on, so the next call reads again
+    assert batches() == [] and res.id not in cache.read  # changed just now: not kept

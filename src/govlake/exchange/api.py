@@ -52,6 +52,7 @@ from govlake.exchange.deliver import (
     project,
     quote_name,
     relation_sql,
+    superseded_batches,
     where_sql,
 )
 from govlake.exchange.rules import (
@@ -71,6 +72,7 @@ _quote = quote_name
 STREAM_BATCH = 65_536  # rows per Arrow record batch of a streamed answer
 PAGES = "/v1/resources/"  # + {resource}: the rows endpoint
 JSON_CHUNK = 1024  # rows of a cached answer encoded as JSON together
+SETTLE_NS = 2_000_000_000  # a manifest folder changed this recently is not trusted by mtime
 bearer = HTTPBearer(
     auto_error=False, description="a grant's or a department's token (govlake exchange token)"
 )
@@ -1194,6 +1196,8 @@ class DepartmentCache:
         self.versions: dict[str, Version] = {}
         self.retired: list[str] = []
         self.roots: dict[str, tuple[str, str]] = {}  # resource → accepted, deletes folders
+        self.manifests: dict[str, str] = {}  # resource → its manifest folder
+        self.read: dict[str, tuple[Any, set[str]]] = {}  # resource → (folder stamp, superseded)
 
     def parts(self, res: Shareable) -> tuple[str, list[tuple[Any, Any]]]:
         """(version id, [(part, deletion vector or None)]) of the current batches."""
@@ -1201,7 +1205,7 @@ class DepartmentCache:
         root, deleted = self.roots.get(res.id) or self.roots.setdefault(
             res.id, (str(self.lake.accepted(res.id)), str(self.lake.accepted_deletes(res.id)))
         )
-        for b in department_batches(self.lake, res.id):  # (checked on every call: no glob)
+        for b in department_batches(self.lake, res.id, self.superseded(res.id)):  # per call
             where = f"/batch_date={b.date}/part-{b.id}.parquet"
             part, deletes = Path(f"{root}{where}"), f"{deleted}{where}"
             try:
@@ -1211,6 +1215,29 @@ class DepartmentCache:
             found.append((part, Path(deletes) if gone_at else None))
             stamp.append([b.id, os.stat(part).st_mtime_ns, gone_at])
         return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16], found
+
+    def superseded(self, resource: str) -> set[str]:
+        """The resource's superseded batches, read again from its manifest only when the
+        manifest's folder has changed: every entry is written aside and renamed in, which
+        changes the folder's mtime. A folder changed in the last ``SETTLE_NS`` is read on
+        every call (a second change within one tick of the clock could keep its mtime)."""
+        folder = self.manifests.get(resource)
+        if folder is None:
+            folder = self.manifests[resource] = str(self.lake.manifest(resource))
+        try:
+            st = os.stat(folder)
+            stamp: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        known = self.read.get(resource)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        found = set(superseded_batches(self.lake, resource))
+        if stamp is None or time.time_ns() - stamp[1] > SETTLE_NS:
+            self.read[resource] = (stamp, found)
+        else:
+            self.read.pop(resource, None)
+        return found
 
     def current(self, res: Shareable) -> str | None:
         """The current version's id if its table is made (else None: ``version`` makes it)."""
