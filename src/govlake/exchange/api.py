@@ -21,6 +21,7 @@ per-version DuckDB table built from the accepted Parquet (``DepartmentCache``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -980,7 +981,9 @@ class AuditWriter:
                 else:  # an event loop's future: settled in its loop, one wake-up per batch
                     loops.setdefault(item[3].get_loop(), []).append(item)
             for loop, items in loops.items():
-                loop.call_soon_threadsafe(_settle, items)
+                # (a loop that has closed meanwhile has no call waiting any more)
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, items)
 
 
 def _settle(items: list[list[Any]]) -> None:
