@@ -776,7 +776,9 @@ def test_audit_writer_answers_each_call_after_its_entry_is_written(tmp_path) -> 
     async def many() -> None:
         await asyncio.gather(*(by_loop(n) for n in range(20, 60)))
 
-    asyncio.run(many())
+    loop_thread = threading.Thread(target=asyncio.run, args=(many(),))  # its own loop: the
+    loop_thread.start()  # test's thread may have one running (left by another test)
+    loop_thread.join()
     entries = xlog.read_log(lake)
     assert found == [True] * 60 and sorted(e["n"] for e in entries) == list(range(60))
     assert writer.entries == 60 and writer.batches < 40  # calls shared fsyncs
