@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -596,3 +598,229 @@ def test_two_workers_append_to_one_intact_chain(lake, rules) -> None:
     assert len(audited) == len(statuses) and {c["status"] for c in audited} == {200}
     assert len({c["worker"] for c in audited}) == 2
     assert xlog.verify(lake).ok
+
+
+def _entry(e: dict) -> dict:
+    """An audit entry without what differs between two calls (place, time, serving process)."""
+    return {k: v for k, v in e.items() if k not in ("seq", "at", "prev", "hash", "duration_ms")}
+
+
+HEADERS = ("content-type", "content-length", "x-next-cursor", "retry-after", "x-not-audited")
+
+
+def test_fast_path_pages_equal_the_regular_path(lake, rules, monkeypatch) -> None:
+    """Pages of a grant's cached answer are served on the event loop (``FastPages``): the
+    same bytes, headers and audit entries as the regular path, and as pages read from DuckDB
+    with no cache (JSON rows encoded per page, not per cached chunk), for a department
+    resource (identifiers in clear) and a derived one (pseudonyms), JSON and CSV, a grant's
+    token and a department's."""
+    from govlake.exchange import api
+    from govlake.settings import get_settings
+
+    monkeypatch.setattr(api, "JSON_CHUNK", 5)  # pages of 7 rows span encoded chunks
+
+    ex = Exchange(rules, lake)
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(),
+        columns=["citizen_id", "sex", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    person, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    req = ex.request(
+        "health", "base_person", purpose="老年人服务", legal_basis="gov_sharing", until=until(),
+        columns=["person_key", "age", "street_code"], rows=[parse_condition("age >= 60")],
+    )  # fmt: skip
+    ex.approve(req.id, "data_bureau")
+    health, _ = create_token(lake, None, "health", department="health")
+    fast, regular = (TestClient(create_app(rules, fast_pages=f)) for f in (True, False))
+    monkeypatch.setenv("GOVLAKE_API_CACHE_BYTES", "0")
+    get_settings.cache_clear()
+    uncached = TestClient(create_app(rules))
+
+    def walk(client: TestClient, token: str, path: str, format: str) -> list[tuple]:
+        got, cursor = [], None
+        while True:
+            params = {"limit": 7, "format": format} | ({"cursor": cursor} if cursor else {})
+            r = client.get(path, headers=auth(token), params=params)
+            assert r.status_code == 200, r.text
+            got.append((r.content, *(r.headers.get(h) for h in HEADERS)))
+            cursor = r.json()["next_cursor"] if format == "json" else r.headers.get("x-next-cursor")
+            if cursor is None:
+                return got
+
+    pages = 0
+    for token, path in ((person, "/v1/resources/registered_person"),
+                        (health, "/v1/resources/base_person")):  # fmt: skip
+        for format in ("json", "csv"):
+            before = len(calls(lake))
+            got = walk(fast, token, path, format)
+            n = len(calls(lake)) - before
+            assert walk(regular, token, path, format) == got and len(got) > 2
+            assert walk(uncached, token, path, format) == got
+            audited = [_entry(e) for e in calls(lake)[before:]]
+            assert audited[:n] == audited[n : 2 * n] == audited[2 * n :] and len(audited) == 3 * n
+            pages += len(got)
+    # every call but each grant's first (which made its cached answer) took the fast path
+    assert (fast.app.state.fast_served, regular.app.state.fast_served) == (pages - 2, 0)
+    assert uncached.app.state.fast_served == 0 and not uncached.app.state.answers.entries
+    assert xlog.verify(lake).ok
+
+
+def test_fast_path_refuses_as_the_regular_path(lake, rules) -> None:
+    """With the grant's answer cached, a call that must be refused still is, with the regular
+    path's status, reason, headers and audit entry: the fast path answers only pages and the
+    rate limit's 429; a bad or stale cursor, a bad limit or format, another resource, an
+    unknown token, a revoked token or grant go the regular way."""
+    from govlake.exchange.api import _encode_cursor
+
+    ex = Exchange(rules, lake)
+    sub = ex.subscribe("health", "base_legal_entity")
+    path = "/v1/resources/base_legal_entity"
+
+    def run(fast: bool) -> tuple[list[tuple], list[dict], int]:
+        """The calls on one app, with tokens and a tourism grant of its own (it revokes them)."""
+        token, record = create_token(lake, sub.id, "health")
+        spare, spare_record = create_token(lake, sub.id, "health")
+        indicator = ex.subscribe("tourism", "economic_indicator")
+        tourism, tourism_record = create_token(lake, indicator.id, "tourism")
+        client = TestClient(create_app(rules, calls_per_minute=10, fast_pages=fast))
+        before, got = len(calls(lake)), []
+
+        def get(who: str, where: str = path, **params) -> httpx.Response:
+            r = client.get(where, headers=auth(who), params=params)
+            detail = r.json()["detail"] if r.status_code != 200 else None
+            got.append((r.status_code, detail, r.headers.get("x-not-audited"),
+                        "retry-after" in r.headers))  # fmt: skip
+            return r
+
+        first = get(token, limit=3)  # makes the grant's cached answer
+        get(token, limit=3, cursor=first.json()["next_cursor"])
+        get(token, cursor="bm90IGEgY3Vyc29y")  # not one the API gave out
+        get(token, cursor=_encode_cursor("an-older-version", 3))
+        for bad in ({"limit": "0"}, {"limit": "x"}, {"limit": 5000}, {"format": "xml"}):
+            get(token, **bad)
+        get(token, "/v1/resources/household")
+        get(token, format="csv")  # the token's 10th call: the last its limit allows
+        get(token)  # 429, audited
+        get(token)  # 429 again in the same minute: not audited
+        get("glx_unknown")
+        get(spare)
+        get(tourism, "/v1/resources/economic_indicator")
+        get(tourism, "/v1/resources/economic_indicator", limit=2)
+        revoke_token(lake, spare_record.id, "health", reason="换发")
+        get(spare)
+        ex.revoke(indicator.id, "statistics", reason="指标口径调整")
+        assert get(tourism, "/v1/resources/economic_indicator").json()["detail"] == (
+            f"grant {indicator.id} is revoked: 指标口径调整"
+        )
+        names = {record.id: "TOKEN", spare_record.id: "SPARE", tourism_record.id: "TOURISM",
+                 indicator.id: "INDICATOR"}  # fmt: skip
+
+        def same(value: Any) -> Any:  # this run's ids as their role, no times
+            text = json.dumps(value, ensure_ascii=False)
+            for id_, name in names.items():
+                text = re.sub(rf"\b{id_}\b", name, text)
+            text = re.sub(r"\d{4}-\d\d-\d\dT[\d:.]+\+00:00", "TIME", text)
+            return json.loads(re.sub(r"retry in \d+ s", "retry in N s", text))
+
+        return (
+            same(got),
+            same([_entry(e) for e in calls(lake)[before:]]),
+            (client.app.state.fast_served),
+        )
+
+    fast, regular = run(True), run(False)
+    assert [g[0] for g in fast[0]] == [
+        200, 200, 400, 409, 422, 422, 422, 422, 403, 200, 429, 429, 401, 200, 200, 200, 403, 403,
+    ]  # fmt: skip
+    assert fast[0][10][2:] == [None, True] and fast[0][11][2:] == ["1", True]
+    assert "was revoked on" in fast[0][16][1] and "换发" in fast[0][16][1]
+    assert fast[0] == regular[0] and fast[1] == regular[1]
+    assert len(fast[1]) == len(fast[0]) - 1  # the second 429 is not audited
+    # the fast path answered the pages of cached answers and the 429s, nothing else
+    assert (fast[2], regular[2]) == (6, 0)
+    assert xlog.verify(lake).ok
+
+
+def test_audit_writer_answers_each_call_after_its_entry_is_written(tmp_path) -> None:
+    """The group-commit writer, from threads (the regular path) and from an event loop (the
+    fast path): each write returns only once its entry is in the log; calls arriving together
+    share fsyncs (a busy writer gathers them), and the chain holds every entry in order."""
+    import asyncio
+    import threading
+
+    from govlake.exchange.api import AuditWriter
+
+    lake = Lake(tmp_path / "lake")
+    writer = AuditWriter(lake, timeout=10, gather=0.005)
+    found: list[bool] = []
+
+    def logged(n: int) -> bool:
+        return f'"n":{n},' in xlog.log_path(lake).read_text(encoding="utf-8")
+
+    def by_thread(n: int) -> None:
+        writer.write("api_call", "health", {"n": n, "path": "/x"})
+        found.append(logged(n))
+
+    threads = [threading.Thread(target=by_thread, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    async def by_loop(n: int) -> None:
+        await writer.write_async("api_call", "health", {"n": n, "path": "/x"})
+        found.append(logged(n))
+
+    async def many() -> None:
+        await asyncio.gather(*(by_loop(n) for n in range(20, 60)))
+
+    loop_thread = threading.Thread(target=asyncio.run, args=(many(),))  # its own loop: the
+    loop_thread.start()  # test's thread may have one running (left by another test)
+    loop_thread.join()
+    entries = xlog.read_log(lake)
+    assert found == [True] * 60 and sorted(e["n"] for e in entries) == list(range(60))
+    assert writer.entries == 60 and writer.batches < 40  # calls shared fsyncs
+    assert xlog.verify(lake).ok
+
+
+def test_a_superseded_batch_is_seen_on_the_next_call(tmp_path) -> None:
+    """The department version check keeps a resource's superseded batches until its manifest
+    folder changes (entries are renamed in, which changes the folder's mtime); a folder changed
+    within the last two seconds is read again on every call. Either way a batch the manifest
+    marks superseded leaves the version on the next call."""
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from govlake.exchange.api import DepartmentCache
+    from govlake.ingest.manifest import write_entry
+
+    lake = Lake(tmp_path / "lake")
+    res = SimpleNamespace(id="registered_person")
+    ids = ["registered_person-20261102-aaaa", "registered_person-20261103-bbbb"]
+    for n, batch in enumerate(ids):
+        part = lake.accepted(res.id) / f"batch_date=2026-11-0{n + 2}" / f"part-{batch}.parquet"
+        part.parent.mkdir(parents=True)
+        pq.write_table(pa.table({"_source_row": [1, 2]}), part)
+    cache = DepartmentCache(lake)
+
+    def batches() -> list[str]:
+        return [p.name.removeprefix("part-").removesuffix(".parquet") for p, _ in
+                cache.parts(res)[1]]  # fmt: skip
+
+    def supersede(n: int) -> None:
+        write_entry(lake, {"resource": res.id, "path": f"f{n}.csv", "version": 1,
+                           "status": "superseded", "batch_id": ids[n]})  # fmt: skip
+
+    assert batches() == ids and cache.read[res.id][0] is None  # no manifest yet: kept
+    supersede(0)
+    assert batches() == ids[1:] and res.id not in cache.read  # changed just now: not kept
+    folder = lake.manifest(res.id)
+    old = time.time() - 60
+    os.utime(folder, (old, old))  # a folder last changed a minute ago: its reading is kept
+    assert batches() == ids[1:] and cache.read[res.id][1] == {ids[0]}
+    supersede(1)  # renamed in: the folder's mtime moves on, so the next call reads again
+    assert batches() == [] and res.id not in cache.read  # changed just now: not kept

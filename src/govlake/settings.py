@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     api_cache_bytes: int = Field(
         default=512 << 20, ge=0, description="per process: scoped answers kept (LRU); 0: none"
     )
+    api_audit_gather_ms: float = Field(
+        default=5, ge=0, description="under load, an audit batch waits this long for more calls"
+    )
 
     @field_validator(
         "lake_root",
@@ -212,6 +215,7 @@ class Settings(BaseSettings):
             "api_max_url": f"{self.api_max_url:,} bytes",
             "api_max_filters": str(self.api_max_filters),
             "api_cache_bytes": f"{self.api_cache_bytes:,} bytes",
+            "api_audit_gather_ms": f"{self.api_audit_gather_ms:g} ms",
         }
 
 

@@ -21,7 +21,9 @@ per-version DuckDB table built from the accepted Parquet (``DepartmentCache``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -32,7 +34,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,6 +53,7 @@ from govlake.exchange.deliver import (
     project,
     quote_name,
     relation_sql,
+    superseded_batches,
     where_sql,
 )
 from govlake.exchange.rules import (
@@ -60,12 +65,15 @@ from govlake.exchange.rules import (
     parse_condition,
 )
 from govlake.exchange.state import Grant, State, fold, read_state, today
-from govlake.exchange.tokens import Token, find, fold_tokens
+from govlake.exchange.tokens import Token, find, fold_tokens, token_hash
 from govlake.lake import Lake
 from govlake.settings import Settings, get_settings
 
 _quote = quote_name
 STREAM_BATCH = 65_536  # rows per Arrow record batch of a streamed answer
+PAGES = "/v1/resources/"  # + {resource}: the rows endpoint
+JSON_CHUNK = 1024  # rows of a cached answer encoded as JSON together
+SETTLE_NS = 2_000_000_000  # a manifest folder changed this recently is not trusted by mtime
 bearer = HTTPBearer(
     auto_error=False, description="a grant's or a department's token (govlake exchange token)"
 )
@@ -121,11 +129,13 @@ def create_app(
     settings: Settings | None = None,
     *,
     calls_per_minute: int | None = None,
+    fast_pages: bool = True,
 ) -> FastAPI:
     """The API on the configured lake and register (both read when the app is made).
 
     Limits come from ``settings`` (GOVLAKE_API_*); ``calls_per_minute`` overrides the per-token
-    one. They are counted in this process: each uvicorn worker has its own."""
+    one. They are counted in this process: each uvicorn worker has its own. ``fast_pages``
+    off sends every call the regular way (the tests compare both)."""
     from govlake.exchange import load_rules
 
     settings = settings or get_settings()
@@ -134,7 +144,9 @@ def create_app(
     per_token = Limiter(calls_per_minute or settings.api_calls_per_minute)
     anonymous = Limiter(settings.api_anonymous_calls_per_minute)
     logview = LogView(lake)
-    writer = AuditWriter(lake, settings.ingest_lock_timeout, logview.appended)
+    writer = AuditWriter(
+        lake, settings.ingest_lock_timeout, logview.appended, settings.api_audit_gather_ms / 1000
+    )
     departments = DepartmentCache(lake)
     warehouse = Warehouse(settings)
     answers = AnswerCache(settings.api_cache_bytes)
@@ -146,9 +158,10 @@ def create_app(
         version="1",
     )
     app.state.departments = departments
+    app.state.audit = writer
     app.state.answers = answers
 
-    def audit(call: Call, status: int, started: float, reason: str | None = None) -> None:
+    def audit_fields(call: Call, status: int, started: float, reason: str | None) -> dict[str, Any]:
         g = call.grant
         fields: dict[str, Any] = {
             "by": call.token.id if call.token else None,
@@ -166,7 +179,31 @@ def create_app(
         }
         if reason:
             fields["reason"] = reason
+        return fields
+
+    def audit(call: Call, status: int, started: float, reason: str | None = None) -> None:
+        fields = audit_fields(call, status, started, reason)
         writer.write("api_call", call.token.grantee if call.token else "unknown", fields)
+
+    async def audit_async(
+        call: Call, status: int, started: float, reason: str | None = None
+    ) -> None:
+        """``audit`` for the event loop: the same entry, awaited until it is fsynced."""
+        fields = audit_fields(call, status, started, reason)
+        actor = call.token.grantee if call.token else "unknown"
+        await writer.write_async("api_call", actor, fields)
+
+    def count(token: Token) -> None:
+        """The call under the token's rate limit (429 over it)."""
+        over = per_token.hit(token.id)
+        if over is not None:
+            wait, first = over
+            raise Refused(
+                429,
+                f"token {token.id}: more than {per_token.per_minute} calls a minute; retry in "
+                f"{wait} s",
+                headers={"Retry-After": str(wait), **({} if first else {"X-Not-Audited": "1"})},
+            )
 
     def identify(call: Call, credentials: str | None) -> tuple[State, Token]:
         """The caller's token (401 without one), under its rate limit (429)."""
@@ -187,15 +224,7 @@ def create_app(
         call.token = token
         if token.grant:
             call.grant = state.grants[token.grant]
-        over = per_token.hit(token.id)
-        if over is not None:
-            wait, first = over
-            raise Refused(
-                429,
-                f"token {token.id}: more than {per_token.per_minute} calls a minute; retry in "
-                f"{wait} s",
-                headers={"Retry-After": str(wait), **({} if first else {"X-Not-Audited": "1"})},
-            )
+        count(token)
         if token.revoked_at:
             raise Refused(
                 403, f"token {token.id} was revoked on {token.revoked_at}: {token.reason}"
@@ -405,7 +434,9 @@ def create_app(
             if cached is not None:
                 if format == "arrow" and limit > settings.api_page_limit:
                     return stream_cached(call, started, cached, after, limit, version)
-                out, last = cached.page(after, limit)
+                start, end, last = cached.span(after, limit)
+                out = cached.table.slice(start, end - start)
+                rows = functools.partial(cached.json_rows, start, end)
             else:
                 where_text, params = where_sql(scope, exprs)
                 if format == "arrow" and limit > settings.api_page_limit:
@@ -417,38 +448,8 @@ def create_app(
                     )
                 else:
                     table, last = pa.table({c: pa.array([], pa.string()) for c in select}), None
-                out = project(res, grant, table, key, _normalise)
-            call.rows, call.columns = out.num_rows, out.column_names
-            next_cursor = _encode_cursor(version, last) if last is not None else None
-            headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
-            if format == "arrow":  # an Arrow IPC stream, for bulk readers
-                import pyarrow.ipc as ipc
-
-                sink = pa.BufferOutputStream()
-                with ipc.new_stream(sink, out.schema) as writer:
-                    writer.write_table(out)
-                return Response(
-                    sink.getvalue().to_pybytes(),
-                    media_type="application/vnd.apache.arrow.stream",
-                    headers=headers,
-                )
-            if format == "csv":
-                import pyarrow.csv as pacsv
-
-                buf = io.BytesIO()
-                pacsv.write_csv(out, buf)
-                return Response(
-                    buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers
-                )
-            return _json(
-                {
-                    "resource": res.id,
-                    "grant": grant.id,
-                    "columns": out.column_names,
-                    "rows": _json_rows(out),
-                    "next_cursor": next_cursor,
-                }
-            )
+                out, rows = project(res, grant, table, key, _normalise), None
+            return page_answer(call, res, grant, out, last, version, format, rows)
 
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
         creds = (
@@ -457,6 +458,44 @@ def create_app(
             else None
         )
         return run(Call(request.url.path, client(request)), creds, work)
+
+    def page_answer(
+        call: Call, res: Shareable, grant: Grant, out: pa.Table, last: int | None, version: str,
+        format: str, rows: Any = None,
+    ) -> Response:  # fmt: skip
+        """One page (``out``, projected) in ``format``, its cursor in the body or a header;
+        ``rows()``, if given, gives the page's JSON rows already encoded (a cached answer's)."""
+        call.rows, call.columns = out.num_rows, out.column_names
+        next_cursor = _encode_cursor(version, last) if last is not None else None
+        headers = {"X-Next-Cursor": next_cursor} if next_cursor else {}
+        if format == "arrow":  # an Arrow IPC stream, for bulk readers
+            import pyarrow.ipc as ipc
+
+            sink = pa.BufferOutputStream()
+            with ipc.new_stream(sink, out.schema) as writer:
+                writer.write_table(out)
+            return Response(
+                sink.getvalue().to_pybytes(),
+                media_type="application/vnd.apache.arrow.stream",
+                headers=headers,
+            )
+        if format == "csv":
+            import pyarrow.csv as pacsv
+
+            buf = io.BytesIO()
+            pacsv.write_csv(out, buf)
+            return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+        body = {"resource": res.id, "grant": grant.id, "columns": out.column_names}
+        if rows is None:
+            return _json(body | {"rows": _json_rows(out), "next_cursor": next_cursor})
+        import msgspec  # the same bytes as encoding the whole body (keys in order, no spaces)
+
+        encode = msgspec.json.encode
+        return Response(
+            b"".join((encode(body)[:-1], b',"rows":[', rows(), b'],"next_cursor":',
+                      encode(next_cursor), b"}")),
+            media_type="application/json",
+        )  # fmt: skip
 
     def stream(
         call: Call, started: float, cur: Any, res: Shareable, grant: Grant, key: bytes,
@@ -605,6 +644,144 @@ def create_app(
 
     app.add_middleware(RequestSize)
 
+    memo: dict[str, Any] = {"tokens": None, "by_hash": {}, "state": None, "stamps": {}}
+
+    def token_of(tokens: dict[str, Token], credentials: str) -> Token | None:
+        """``find`` by a map of hashes, made once per fold of the tokens."""
+        if memo["tokens"] is not tokens:
+            memo["by_hash"] = {t.sha256: t for t in tokens.values()}  # the last one wins
+            memo["tokens"] = tokens
+        return memo["by_hash"].get(token_hash(credentials))
+
+    def stamp(state: State, grant: Grant) -> str:
+        """``_scope_stamp`` once per grant and fold of the log."""
+        if memo["state"] is not state:
+            memo["state"], memo["stamps"] = state, {}
+        found = memo["stamps"].get(grant.id)
+        if found is None:
+            found = memo["stamps"][grant.id] = _scope_stamp(grant)
+        return found
+
+    def hot(
+        call: Call, state: State, token: Token, resource: str, params: dict[str, str]
+    ) -> tuple[Grant, Shareable, Answer, int, int, str] | None:
+        """What a page of the grant's cached answer needs, found without reading anything nor
+        counting the call; None when the call is anything else (a refusal, a filter, a
+        version or answer not made yet, arrow): the regular path then takes it whole."""
+        if token.revoked_at or (token.grant and token.grant not in state.grants):
+            return None
+        format = params.get("format", "json")
+        try:
+            limit = int(params.get("limit", "100"))
+        except ValueError:
+            return None
+        if format not in ("json", "csv") or not 1 <= limit <= settings.api_page_limit:
+            return None
+        call.grant = state.grants[token.grant] if token.grant else None
+        try:
+            grant, res = grant_for(call, state, token, resource)
+        except Refused:
+            return None
+        if res.layer == "department":
+            version = departments.current(res)
+        else:
+            version = warehouse.current()
+            if version is not None and not tops.get((version, relation_sql(res.relation or ""))):
+                version = None
+        if version is None:
+            return None
+        try:
+            after = _decode_cursor(params.get("cursor"), version)
+        except Refused:
+            return None
+        cached = answers.peek((grant.id, stamp(state, grant), res.id, version))
+        if cached is None:
+            return None
+        return grant, res, cached, after, limit, version
+
+    class FastPages:
+        """The hot call on the event loop: a JSON or CSV page of a grant's cached answer, no
+        filter. No thread-pool hop and no FastAPI routing; the same checks, page, answer and
+        audit entry as the regular path (which takes every other call, refusals included,
+        before anything is counted), the answer sent only once its entry is fsynced."""
+
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            taken = self.take(scope) if scope["type"] == "http" else None
+            if taken is None:
+                await self.app(scope, receive, send)
+                return
+            call, started, token, found = taken
+            grant, res, cached, after, limit, version, format = found
+            try:
+                try:
+                    count(token)
+                except Refused:  # counted before the resource is read: as the regular path's
+                    call.resource = None  # 429, its entry names no resource (nor, for a
+                    call.grant = call.grant if token.grant else None  # department, a grant)
+                    raise
+                start, end, last = cached.span(after, limit)
+                out = cached.table.slice(start, end - start)
+                rows = functools.partial(cached.json_rows, start, end)
+                answer = page_answer(call, res, grant, out, last, version, format, rows)
+            except Refused as exc:
+                from fastapi.exception_handlers import http_exception_handler
+
+                if not (exc.headers or {}).get("X-Not-Audited"):
+                    await audit_async(call, exc.status_code, started, str(exc.detail))
+                answer = await http_exception_handler(Request(scope), exc)
+            except Exception as exc:
+                await audit_async(call, 500, started, f"{type(exc).__name__}: {exc}")
+                raise
+            else:
+                await audit_async(call, answer.status_code, started)
+            app.state.fast_served += 1
+            await answer(scope, receive, send)
+
+        def take(self, scope: Any) -> Any:
+            if scope["method"] != "GET" or not scope["path"].startswith(PAGES):
+                return None
+            resource = scope["path"][len(PAGES) :]
+            query = scope["query_string"]
+            if (
+                not resource
+                or "/" in resource
+                or 3 * len(scope["path"]) + len(query) > (settings.api_max_url)
+            ):  # a URL near the limit goes the regular way (RequestSize counts its size)
+                return None
+            credentials = None
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    scheme, _, credentials = value.decode("latin-1").partition(" ")
+                    if scheme.lower() != "bearer":
+                        return None
+                elif name in (b"content-length", b"transfer-encoding") and value != b"0":
+                    return None  # RequestSize refuses a body
+            if not credentials:
+                return None
+            params: dict[str, str] = {}
+            for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if k not in ("limit", "cursor", "format") or k in params:
+                    return None
+                params[k] = v
+            started = time.perf_counter()
+            state, tokens = logview.current()
+            token = token_of(tokens, credentials)
+            if token is None:
+                return None
+            client = scope.get("client")
+            call = Call(scope["path"], client[0] if client else None, token=token)
+            found = hot(call, state, token, resource, params)
+            if found is None:
+                return None
+            return call, started, token, (*found, params.get("format", "json"))
+
+    app.state.fast_served = 0  # calls answered by FastPages (tests check it was taken)
+    if fast_pages:
+        app.add_middleware(FastPages)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         """A parameter FastAPI refused before the handler (e.g. a bad ``format``)."""
@@ -668,6 +845,7 @@ class LogView:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+        self.path = log.log_path(lake)
         self.guard = threading.Lock()
         self.offset, self.last = 0, log.GENESIS
         self.inode: int | None = None
@@ -676,10 +854,10 @@ class LogView:
         self.tokens: dict[str, Token] = {}
 
     def current(self) -> tuple[State, dict[str, Token]]:
-        path = log.log_path(self.lake)
+        path = self.path
         with self.guard:
             try:
-                st = path.stat()
+                st = os.stat(path)
             except FileNotFoundError:
                 st = None
             if st is None or st.st_ino != self.inode or st.st_size < self.offset:
@@ -738,30 +916,53 @@ class AuditWriter:
     only entries of calls not yet answered. One thread writes whatever calls are waiting,
     under one lock and one fsync; calls in one process never contend for the file lock."""
 
-    def __init__(self, lake: Lake, timeout: float, appended: Any = None) -> None:
+    def __init__(
+        self, lake: Lake, timeout: float, appended: Any = None, gather: float = 0.0
+    ) -> None:
         self.lake, self.timeout, self.appended = lake, timeout, appended
         self.waiting: list[list[Any]] = []
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
+        self.batches = self.entries = 0  # how many fsyncs for how many entries
+        # seconds a batch waits for more entries when the one before held more than one (an
+        # fsync, the log's lock and head.json cost far more than an entry)
+        self.gather = gather
 
     def write(self, kind: str, actor: str, fields: dict[str, Any]) -> None:
         item: list[Any] = [kind, actor, fields, threading.Event(), None]
+        self._hand(item)
+        item[3].wait()
+        if item[4] is not None:
+            raise item[4]
+
+    async def write_async(self, kind: str, actor: str, fields: dict[str, Any]) -> None:
+        """``write`` for a call on the event loop: awaits the same fsync, no thread waits."""
+        import asyncio
+
+        done = asyncio.get_running_loop().create_future()
+        self._hand([kind, actor, fields, done, None])
+        await done
+
+    def _hand(self, item: list[Any]) -> None:
         with self.cond:
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._loop, daemon=True, name="audit")
                 self.thread.start()
             self.waiting.append(item)
             self.cond.notify()
-        item[3].wait()
-        if item[4] is not None:
-            raise item[4]
 
     def _loop(self) -> None:
+        busy = False
         while True:
             with self.cond:
                 while not self.waiting:
                     self.cond.wait()
+            if busy and self.gather:  # calls are arriving together: more join this fsync
+                time.sleep(self.gather)
+            with self.cond:
                 batch, self.waiting = self.waiting, []
+            busy = len(batch) > 1
+            self.batches, self.entries = self.batches + 1, self.entries + len(batch)
             try:
                 path = log.log_path(self.lake)
                 with log.locked(self.lake, timeout=self.timeout):
@@ -773,8 +974,25 @@ class AuditWriter:
             except Exception as exc:  # every waiting call fails with it (500), none is lost
                 for item in batch:
                     item[4] = exc
+            loops: dict[Any, list[list[Any]]] = {}
             for item in batch:
-                item[3].set()
+                if isinstance(item[3], threading.Event):
+                    item[3].set()
+                else:  # an event loop's future: settled in its loop, one wake-up per batch
+                    loops.setdefault(item[3].get_loop(), []).append(item)
+            for loop, items in loops.items():
+                # (a loop that has closed meanwhile has no call waiting any more)
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, items)
+
+
+def _settle(items: list[list[Any]]) -> None:
+    for _, _, _, done, error in items:
+        if not done.done():  # (a call cancelled meanwhile: its entry is written all the same)
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(None)
 
 
 class Limiter:
@@ -813,19 +1031,44 @@ class Answer:
 
     table: pa.Table
     keys: Any  # numpy int64, ascending
+    chunks: dict[int, list[bytes]] = dataclasses.field(default_factory=dict)  # JSON rows
+    encoded: int = 0  # bytes in ``chunks``
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes + self.keys.nbytes)
+        return int(self.table.nbytes + self.keys.nbytes) + self.encoded
 
-    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
-        """Rows with key > ``after``, up to ``limit``; and the last key if more follow."""
+    def span(self, after: int, limit: int) -> tuple[int, int, int | None]:
+        """Positions of the rows with key > ``after``, up to ``limit``; and the last key if
+        more follow."""
         import numpy as np
 
         start = int(np.searchsorted(self.keys, after, side="right"))
         end = min(start + limit, len(self.keys))
         last = int(self.keys[end - 1]) if end < len(self.keys) and end > start else None
+        return start, end, last
+
+    def page(self, after: int, limit: int) -> tuple[pa.Table, int | None]:
+        start, end, last = self.span(after, limit)
         return self.table.slice(start, end - start), last
+
+    def json_rows(self, start: int, end: int) -> bytes:
+        """Rows ``start``..``end`` as the comma-separated JSON objects of a page: each chunk
+        of ``JSON_CHUNK`` rows encoded once (as ``_json_rows`` + msgspec encode them), when a
+        page first needs it, and counted in ``nbytes``."""
+        import msgspec
+
+        out: list[bytes] = []
+        for c in range(start // JSON_CHUNK, (end - 1) // JSON_CHUNK + 1) if end > start else ():
+            rows = self.chunks.get(c)
+            if rows is None:
+                part = self.table.slice(c * JSON_CHUNK, JSON_CHUNK)
+                rows = [msgspec.json.encode(r) for r in _json_rows(part)]
+                self.chunks[c] = rows
+                self.encoded += sum(map(len, rows)) + 40 * len(rows)  # + the objects' heads
+            base = c * JSON_CHUNK
+            out += rows[max(start - base, 0) : end - base]
+        return b",".join(out)
 
 
 def _scope_stamp(grant: Grant) -> str:
@@ -869,6 +1112,14 @@ class AnswerCache:
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.entries.values())
+
+    def peek(self, key: tuple[str, ...]) -> Answer | None:
+        """The entry if it is made (most recently used now), without building it."""
+        with self.guard:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
 
     def get(self, key: tuple[str, ...], build: Any) -> Answer | None:
         if self.budget <= 0:
@@ -947,17 +1198,55 @@ class DepartmentCache:
         self.guard = threading.Lock()
         self.versions: dict[str, Version] = {}
         self.retired: list[str] = []
+        self.roots: dict[str, tuple[str, str]] = {}  # resource → accepted, deletes folders
+        self.manifests: dict[str, str] = {}  # resource → its manifest folder
+        self.read: dict[str, tuple[Any, set[str]]] = {}  # resource → (folder stamp, superseded)
 
     def parts(self, res: Shareable) -> tuple[str, list[tuple[Any, Any]]]:
         """(version id, [(part, deletion vector or None)]) of the current batches."""
         found, stamp = [], []
-        for b in department_batches(self.lake, res.id):
-            part = next(self.lake.accepted(res.id).glob(f"batch_date=*/part-{b.id}.parquet"))
-            deletes = self.lake.accepted_deletes(res.id) / part.parent.name / part.name
-            gone = deletes if deletes.exists() else None
-            found.append((part, gone))
-            stamp.append([b.id, part.stat().st_mtime_ns, gone.stat().st_mtime_ns if gone else 0])
+        root, deleted = self.roots.get(res.id) or self.roots.setdefault(
+            res.id, (str(self.lake.accepted(res.id)), str(self.lake.accepted_deletes(res.id)))
+        )
+        for b in department_batches(self.lake, res.id, self.superseded(res.id)):  # per call
+            where = f"/batch_date={b.date}/part-{b.id}.parquet"
+            part, deletes = Path(f"{root}{where}"), f"{deleted}{where}"
+            try:
+                gone_at = os.stat(deletes).st_mtime_ns
+            except FileNotFoundError:
+                gone_at = 0
+            found.append((part, Path(deletes) if gone_at else None))
+            stamp.append([b.id, os.stat(part).st_mtime_ns, gone_at])
         return hashlib.sha256(json.dumps(stamp).encode()).hexdigest()[:16], found
+
+    def superseded(self, resource: str) -> set[str]:
+        """The resource's superseded batches, read again from its manifest only when the
+        manifest's folder has changed: every entry is written aside and renamed in, which
+        changes the folder's mtime. A folder changed in the last ``SETTLE_NS`` is read on
+        every call (a second change within one tick of the clock could keep its mtime)."""
+        folder = self.manifests.get(resource)
+        if folder is None:
+            folder = self.manifests[resource] = str(self.lake.manifest(resource))
+        try:
+            st = os.stat(folder)
+            stamp: tuple[int, int] | None = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        known = self.read.get(resource)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        found = set(superseded_batches(self.lake, resource))
+        if stamp is None or time.time_ns() - stamp[1] > SETTLE_NS:
+            self.read[resource] = (stamp, found)
+        else:
+            self.read.pop(resource, None)
+        return found
+
+    def current(self, res: Shareable) -> str | None:
+        """The current version's id if its table is made (else None: ``version`` makes it)."""
+        vid, _ = self.parts(res)
+        known = self.versions.get(res.id)
+        return vid if known is not None and known.id == vid else None
 
     def version(self, res: Shareable) -> Version:
         vid, parts = self.parts(res)
@@ -1031,6 +1320,15 @@ class Warehouse:
         self.stamp: tuple[int, int] | None = None
         self.con: Any = None
         self.version = ""
+
+    def current(self) -> str | None:
+        """The version of the open connection if the file is still the one it opened (else
+        None: ``cursor`` reopens it)."""
+        st = self.settings.warehouse.stat()
+        with self.guard:
+            if self.con is not None and self.stamp == (st.st_ino, st.st_mtime_ns):
+                return self.version
+            return None
 
     def cursor(self) -> tuple[Any, str]:
         from govlake.transform.query import connect_analyst
@@ -1137,7 +1435,8 @@ def serve(
     )  # fmt: skip
     if workers > 1:
         if settings is not None:
-            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes"):
+            for name in ("api_calls_per_minute", "api_page_limit", "api_cache_bytes",
+                         "api_audit_gather_ms"):  # fmt: skip
                 os.environ[f"GOVLAKE_{name.upper()}"] = str(getattr(settings, name))
         uvicorn.run(f"{__name__}:serving_app", factory=True, workers=workers, **options)
         return

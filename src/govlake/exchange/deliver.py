@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,13 +101,26 @@ def department_batches(
     """The resource's accepted parts, oldest first, except superseded versions."""
     if superseded is None:
         superseded = set(superseded_batches(lake, resource))
-    found = []
-    for part in lake.accepted(resource).glob("batch_date=*/part-*.parquet"):
-        batch_id = part.stem.removeprefix("part-")
-        if not part.name.startswith(".") and batch_id not in superseded:
-            day = part.parent.name.removeprefix("batch_date=")
-            found.append((day, part.stat().st_mtime_ns, batch_id))
+    found = []  # batch_date=*/part-*.parquet, by os.scandir: the read API checks it per call
+    for folder in _entries(str(lake.accepted(resource))):
+        if not (folder.name.startswith("batch_date=") and folder.is_dir()):
+            continue
+        day = folder.name.removeprefix("batch_date=")
+        for part in _entries(folder.path):
+            name = part.name
+            if name.startswith("part-") and name.endswith(".parquet"):
+                batch_id = name[: -len(".parquet")].removeprefix("part-")
+                if batch_id not in superseded:
+                    found.append((day, part.stat().st_mtime_ns, batch_id))
     return [Batch(batch_id, day) for day, _, batch_id in sorted(found)]
+
+
+def _entries(path: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _upstream_departments(rules: Rules, con: Any) -> dict[str, set[str]]:
