@@ -374,6 +374,16 @@ def _serve(env: dict, lake: Path, tokens: dict, workers: int, clients: int, proc
     return out
 
 
+def fresh_exchange(lake: Path, env: dict[str, str]) -> dict:
+    """The lake's exchange from scratch: the sample activity, then a grant and token for every
+    bench resource; the tokens."""
+    shutil.rmtree(lake / "exchange", ignore_errors=True)
+    _seed(env)
+    out = subprocess.run([sys.executable, "-c", GRANT_ALL], env=env, check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     clients = int(_arg("--clients", "50"))
     seconds = float(_arg("--seconds", "20"))
@@ -389,12 +399,7 @@ def main() -> None:
             [sys.executable, "-c", PREPARE, str(lake), str(HERE.parent / "tests"), scale],
             env=env, check=True,
         )  # fmt: skip
-    shutil.rmtree(lake / "exchange", ignore_errors=True)
-    _seed(env)
-    tokens = json.loads(
-        subprocess.run([sys.executable, "-c", GRANT_ALL], env=env, check=True,
-                       capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    )  # fmt: skip
+    tokens = fresh_exchange(lake, env)
     servers = [_serve(env, lake, tokens, w, clients, procs, seconds) for w in worker_counts]
     from govlake.exchange import log
     from govlake.lake import Lake

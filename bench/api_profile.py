@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import json
 import os
 import pstats
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from api import GRANT_ALL, _arg  # noqa: E402
-from exchange import DATA, KEY, _seed  # noqa: E402
+from api import _arg, fresh_exchange  # noqa: E402
+from exchange import DATA, KEY  # noqa: E402
 
 WHO = {"registered_person": "civil_affairs", "base_person": "health"}
 
@@ -101,12 +98,7 @@ def main() -> None:
     assert (lake / "warehouse.duckdb").exists(), "make the lake first: bench/api.py"
     env = os.environ | {"GOVLAKE_LAKE_ROOT": str(lake), "GOVLAKE_HMAC_KEY": KEY,
                         "GOVLAKE_API_CALLS_PER_MINUTE": "1000000"}  # fmt: skip
-    shutil.rmtree(lake / "exchange", ignore_errors=True)
-    _seed(env)
-    tokens = json.loads(
-        subprocess.run([sys.executable, "-c", GRANT_ALL], env=env, check=True,
-                       capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    )  # fmt: skip
+    tokens = fresh_exchange(lake, env)
     os.environ.update(env)
     import uvloop
 

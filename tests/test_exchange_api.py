@@ -509,6 +509,18 @@ def test_large_arrow_stream_equals_the_recomputed_scope(lake, rules, monkeypatch
     assert xlog.verify(lake).ok
 
 
+def _civil_affairs_person_token(ex, lake) -> str:
+    """civil_affairs' approved request for three columns of registered_person, rows of the
+    sample streets, and a token for it (identifiers in clear: granted)."""
+    req = ex.request(
+        "civil_affairs", "registered_person", purpose="社会救助核对",
+        legal_basis="social_assistance", until=until(),
+        columns=["citizen_id", "sex", "street_code"],
+        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
+    )  # fmt: skip
+    return create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")[0]
+
+
 def test_cached_answer_equals_duckdb_pages_and_a_new_version_drops_it(lake, rules, monkeypatch):
     """Unfiltered pages come from the grant's cached answer; they equal the pages DuckDB
     gives with no cache (and with a budget too small to keep the answer); a new version of
@@ -520,13 +532,7 @@ def test_cached_answer_equals_duckdb_pages_and_a_new_version_drops_it(lake, rule
     from govlake.settings import get_settings
 
     ex = Exchange(rules, lake)
-    req = ex.request(
-        "civil_affairs", "registered_person", purpose="社会救助核对",
-        legal_basis="social_assistance", until=until(),
-        columns=["citizen_id", "sex", "street_code"],
-        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
-    )  # fmt: skip
-    token, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    token = _civil_affairs_person_token(ex, lake)
     path = "/v1/resources/registered_person"
 
     def answers(budget: str) -> tuple[TestClient, list[list]]:
@@ -620,13 +626,7 @@ def test_fast_path_pages_equal_the_regular_path(lake, rules, monkeypatch) -> Non
     monkeypatch.setattr(api, "JSON_CHUNK", 5)  # pages of 7 rows span encoded chunks
 
     ex = Exchange(rules, lake)
-    req = ex.request(
-        "civil_affairs", "registered_person", purpose="社会救助核对",
-        legal_basis="social_assistance", until=until(),
-        columns=["citizen_id", "sex", "street_code"],
-        rows=[parse_condition(f"street_code in ({', '.join(STREETS)})")],
-    )  # fmt: skip
-    person, _ = create_token(lake, ex.approve(req.id, "police").id, "civil_affairs")
+    person = _civil_affairs_person_token(ex, lake)
     req = ex.request(
         "health", "base_person", purpose="老年人服务", legal_basis="gov_sharing", until=until(),
         columns=["person_key", "age", "street_code"], rows=[parse_condition("age >= 60")],
