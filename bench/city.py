@@ -186,7 +186,9 @@ def run(lake: Path, landing: Path | None, steps: list[str], scale: str = "city")
         elif step == "delta_build":
             record["steps"][step] = timed(step, [*GOVLAKE, "build"], env, log)
         elif step == "delta_sample":
-            day = dt.date.today() + dt.timedelta(days=1)  # the day after the sample's
+            # the day after the newest landing date (not today's: a run can cross midnight)
+            landed = max(p.name for p in (lake / "landing").glob("*/*/*") if p.is_dir())
+            day = dt.date.fromisoformat(landed) + dt.timedelta(days=1)
             argv = [*GOVLAKE, "sample", "--seed", str(SEED), "--delta", "--date", str(day)]
             record["steps"][step] = timed(step, argv, env, log)
             record["delta_day"] = str(day)
