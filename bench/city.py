@@ -11,7 +11,7 @@ every column as text, with no checks, no pseudonyms, no manifest.
 Usage: ``.venv/bin/python bench/city.py [--lake DIR] [--landing DIR] [--steps sample,floor,…]``.
 ``--landing`` hard-links an existing city landing zone instead of generating one (generation is
 not part of the pipeline and takes minutes); ``--report`` rewrites the section from the last
-recorded run.
+recorded run. Only a city-scale run in the default lake writes RESULTS.md; any other prints.
 """
 
 from __future__ import annotations
@@ -290,7 +290,10 @@ def main() -> None:
         record = json.loads((lake.parent / "city.json").read_text())
     else:
         record = run(lake, args.landing, [s for s in args.steps.split(",") if s], args.scale)
-    print(write_section("city", report(record)))
+    text = report(record)
+    # a trial at another scale or in another lake prints its figures, not RESULTS.md's
+    official = args.scale == "city" and lake == parser.get_default("lake").resolve()
+    print(write_section("city", text) if official else text)
 
 
 if __name__ == "__main__":
