@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,11 +34,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from options import arg, free_port
 from results_md import write_section
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from exchange import DATA, KEY, PREPARE, _seed  # noqa: E402
+from exchange import DATA, KEY, _seed, built_lake  # noqa: E402
 
 GRANT_ALL = """
 import datetime as dt
@@ -61,16 +61,6 @@ for who, res in (("civil_affairs", "registered_person"), ("health", "base_person
     out[f"{who}/{res}"] = create_token(lake, grants[(who, res)], who)[0]
 print(__import__("json").dumps(out))
 """
-
-
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -317,7 +307,7 @@ def _serve(env: dict, lake: Path, tokens: dict, workers: int, clients: int, proc
     """One server (``workers`` uvicorn processes) under each load; stopped at the end."""
     import httpx
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     govlake = Path(sys.executable).with_name("govlake")
     errlog_path = HERE / "_data" / "api-server.log"
@@ -385,20 +375,15 @@ def fresh_exchange(lake: Path, env: dict[str, str]) -> dict:
 
 
 def main() -> None:
-    clients = int(_arg("--clients", "50"))
-    seconds = float(_arg("--seconds", "20"))
-    procs = int(_arg("--client-procs", "2"))
-    worker_counts = [int(w) for w in _arg("--workers", "1,2").split(",")]
+    clients = int(arg("--clients", "50"))
+    seconds = float(arg("--seconds", "20"))
+    procs = int(arg("--client-procs", "2"))
+    worker_counts = [int(w) for w in arg("--workers", "1,2").split(",")]
     scale = "district"
     lake = DATA / scale / "lake"
     env = os.environ | {"GOVLAKE_LAKE_ROOT": str(lake), "GOVLAKE_HMAC_KEY": KEY,
                         "GOVLAKE_API_CALLS_PER_MINUTE": "1000000"}  # fmt: skip
-    if not (lake / "warehouse.duckdb").exists():
-        shutil.rmtree(lake, ignore_errors=True)
-        subprocess.run(
-            [sys.executable, "-c", PREPARE, str(lake), str(HERE.parent / "tests"), scale],
-            env=env, check=True,
-        )  # fmt: skip
+    built_lake(lake, env, scale)
     tokens = fresh_exchange(lake, env)
     servers = [_serve(env, lake, tokens, w, clients, procs, seconds) for w in worker_counts]
     from govlake.exchange import log

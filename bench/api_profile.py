@@ -21,8 +21,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from api import _arg, fresh_exchange  # noqa: E402
+from api import fresh_exchange  # noqa: E402
 from exchange import DATA, KEY  # noqa: E402
+from options import arg  # noqa: E402
 
 WHO = {"registered_person": "civil_affairs", "base_person": "health"}
 
@@ -91,9 +92,9 @@ def _threads() -> dict[str, float]:
 
 
 def main() -> None:
-    calls = int(_arg("--calls", "2000"))
-    concurrency = int(_arg("--concurrency", "50"))
-    resource = _arg("--resource", "registered_person")
+    calls = int(arg("--calls", "2000"))
+    concurrency = int(arg("--concurrency", "50"))
+    resource = arg("--resource", "registered_person")
     lake = DATA / "district" / "lake"
     assert (lake / "warehouse.duckdb").exists(), "make the lake first: bench/api.py"
     env = os.environ | {"GOVLAKE_LAKE_ROOT": str(lake), "GOVLAKE_HMAC_KEY": KEY,

@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from options import arg
 from results_md import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -41,10 +42,6 @@ summary = catalogue_step(sys.argv[1])
 assert not summary["problems"], summary["problems"]
 print(json.dumps({"seconds": time.perf_counter() - t0, "rebuilt": summary["models_rebuilt"]}))
 """
-
-
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
 
 def _run(code: str, env: dict[str, str], *args: str) -> dict:
@@ -67,8 +64,8 @@ def _catalogue_nodes(lake: Path) -> tuple[float, int]:
 
 
 def main() -> None:
-    scale = _arg("--scale", "district")
-    runs = int(_arg("--runs", "5"))
+    scale = arg("--scale", "district")
+    runs = int(arg("--runs", "5"))
     lake = HERE / "_data" / "site" / scale / "lake"
     if not (lake / "warehouse.duckdb").exists():
         subprocess.run([sys.executable, str(HERE / "site.py"), "--scales", scale], check=True)

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from options import arg
 from results_md import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -70,8 +71,14 @@ print(json.dumps({"import": t1 - t0, "rules": t2 - t1, "deliver": t3 - t2, "site
 """
 
 
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+def built_lake(lake: Path, env: dict[str, str], scale: str) -> None:
+    """The bench lake of ``scale`` (accepted zone + build), made once and reused."""
+    if not (lake / "warehouse.duckdb").exists():
+        shutil.rmtree(lake, ignore_errors=True)
+        subprocess.run(
+            [sys.executable, "-c", PREPARE, str(lake), str(HERE.parent / "tests"), scale],
+            env=env, check=True,
+        )  # fmt: skip
 
 
 def _run(code: str, env: dict[str, str], *args: str) -> dict:
@@ -91,16 +98,11 @@ def _seed(env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    scale = _arg("--scale", "district")
-    runs = int(_arg("--runs", "3"))
+    scale = arg("--scale", "district")
+    runs = int(arg("--runs", "3"))
     lake = DATA / scale / "lake"
     env = os.environ | {"GOVLAKE_LAKE_ROOT": str(lake), "GOVLAKE_HMAC_KEY": KEY}
-    if not (lake / "warehouse.duckdb").exists():
-        shutil.rmtree(lake, ignore_errors=True)
-        subprocess.run(
-            [sys.executable, "-c", PREPARE, str(lake), str(HERE.parent / "tests"), scale],
-            env=env, check=True,
-        )  # fmt: skip
+    built_lake(lake, env, scale)
     load = os.getloadavg()[0]
     first, again = [], []
     for _ in range(runs):

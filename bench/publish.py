@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from options import arg, free_port
 from results_md import write_section
 
 HERE = Path(__file__).resolve().parent
@@ -34,18 +34,8 @@ SUFFIXES = [f"-b{i}" for i in range(9)]
 LAST_ONLY = 4  # the 9th suffix publishes this many entries: 8 × 12 + 4 = 100
 
 
-def _arg(name: str, default: str) -> str:
-    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
-    runs = int(_arg("--runs", "3"))
+    runs = int(arg("--runs", "3"))
     lake = HERE / "_data" / "site" / "district" / "lake"
     if not (lake / "warehouse.duckdb").exists():
         subprocess.run([sys.executable, str(HERE / "site.py"), "--scales", "district"], check=True)
@@ -62,7 +52,7 @@ def main() -> None:
     if fresh:
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(lake / "publish", ignore_errors=True)
-        port = _free_port()
+        port = free_port()
     else:  # the datasets of an earlier run are kept: only the re-syncs are measured again
         port = urlsplit(json.loads((home / "portal.json").read_text())["url"]).port
     portal = Portal(home, port)
