@@ -392,6 +392,32 @@ _WS = re.compile(r"[ \t\n\r]*")
 _LINE_END_TEXT = re.compile(r"\r\n|\r|\n")
 
 
+def json_columns(
+    numbered: list[tuple[int, str]], records: list, keys: list[str] | dict[str, None],
+    cut: tuple[int, str] | None,
+) -> dict[str, pa.Array]:  # fmt: skip
+    """The objects' values as one string column per key: a nested value as delivered (its JSON
+    text), a missing key null, and a null row for a cut last line."""
+    nested = {
+        i: _delivered_values(line)
+        for i, ((_, line), rec) in enumerate(zip(numbered, records, strict=True))
+        if any(isinstance(v, (dict, list)) for v in rec.values())
+    }
+    columns = {}
+    for key in keys:
+        values = [rec.get(key) for rec in records]
+        for i, delivered in nested.items():
+            if isinstance(values[i], (dict, list)):
+                values[i] = delivered[key]
+        if cut is not None:
+            values.append(None)
+        try:
+            columns[key] = pa.array(values, pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[key] = pa.array([_text(v) for v in values], pa.string())
+    return columns
+
+
 def _delivered_values(line: str) -> dict[str, str]:
     """Top-level key → its value's text exactly as delivered (for nested values: no Python
     repr, no re-serialising; numbers, escapes and spacing as the department wrote them)."""
@@ -472,24 +498,8 @@ def read_jsonl(data: bytes, *, line_break_expected: bool = True) -> Extract:
             keys = ", ".join(repr(k) for k in dict.fromkeys(rec.twice))
             findings.append(Finding(line_no, "json_key", f"JSON key {keys} given more than once "
                                     "in the object: which value is meant is unknown"))  # fmt: skip
-    nested = {
-        i: _delivered_values(line)
-        for i, ((_, line), rec) in enumerate(zip(numbered, records, strict=True))
-        if any(isinstance(v, (dict, list)) for v in rec.values())
-    }
     names = list(headers)
-    columns = []
-    for key in names:
-        values = [rec.get(key) for rec in records]
-        for i, delivered in nested.items():
-            if isinstance(values[i], (dict, list)):
-                values[i] = delivered[key]
-        if cut is not None:
-            values.append(None)
-        try:
-            columns.append(pa.array(values, pa.string()))
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            columns.append(pa.array([_text(v) for v in values], pa.string()))
+    columns = list(json_columns(numbered, records, names, cut).values())
     table = pa.table(columns, names=[f"c{i}" for i in range(len(names))])
     rows = [n for n, _ in numbered]
     if cut is not None:

@@ -46,13 +46,12 @@ from govlake.ingest.readers import (
     CUT_LAST_ROW,
     Finding,
     Rejected,
-    _delivered_values,
     _jsonl_all_strings,
     _parse_lines,
     _ragged_row,
-    _text,
     drop_blank_rows,
     file_format,
+    json_columns,
     sheet_names,
 )
 
@@ -483,23 +482,7 @@ def _records_table(
             findings.append(Finding(n, "json_key", f"JSON key {keys} given more than once "
                                     "in the object: which value is meant is unknown"))  # fmt: skip
     union.update(headers)
-    nested = {
-        i: _delivered_values(line)
-        for i, ((_, line), rec) in enumerate(zip(numbered, records, strict=True))
-        if any(isinstance(v, (dict, list)) for v in rec.values())
-    }
-    columns = {}
-    for key in headers:
-        values = [rec.get(key) for rec in records]
-        for i, delivered in nested.items():
-            if isinstance(values[i], (dict, list)):
-                values[i] = delivered[key]
-        if cut is not None:
-            values.append(None)
-        try:
-            columns[key] = pa.array(values, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            columns[key] = pa.array([_text(v) for v in values], pa.string())
+    columns = json_columns(numbered, records, headers, cut)
     numbers = [n for n, _ in numbered]
     if cut is not None:
         numbers.append(cut[0])
